@@ -1,0 +1,49 @@
+"""The ``xstilts`` command. Each subcommand lives in its own module with a ``register(app)``.
+
+Errors caused by user input (XstiltsError) print one line to stderr and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from xstilts.errors import XstiltsError
+
+# Subcommand modules, each exposing register(app: typer.Typer).
+SUBCOMMANDS = ("score",)
+
+app = typer.Typer(
+    help="English intermediate-task training and zero-shot cross-lingual transfer on XTREME.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+for _name in SUBCOMMANDS:
+    importlib.import_module(f"xstilts.cli.{_name}").register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        app(args=argv, prog_name="xstilts", standalone_mode=False)
+    except XstiltsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except typer.Exit as done:
+        return done.exit_code
+    except Exception as err:  # click usage errors carry their own exit code (2)
+        import click
+
+        if isinstance(err, click.ClickException):
+            err.show()
+            return err.exit_code
+        if isinstance(err, click.exceptions.Abort):
+            return 130
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
