@@ -13,7 +13,7 @@ import typer
 from xstilts.errors import XstiltsError
 
 # Subcommand modules, each exposing register(app: typer.Typer).
-SUBCOMMANDS = ("score",)
+SUBCOMMANDS = ("tasks", "data", "score", "run", "sweep", "results")
 
 app = typer.Typer(
     help="English intermediate-task training and zero-shot cross-lingual transfer on XTREME.",

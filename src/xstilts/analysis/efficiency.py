@@ -1,0 +1,61 @@
+"""Does intermediate-phase throughput go with the XTREME gain, and does it at fixed settings?
+
+Bigger batches run faster (more examples/s), so a raw throughput-gain correlation can come
+from batch size alone. The partial correlation removes what batch size, learning rate and
+intermediate task explain from both variables; what remains asks whether, at the same
+settings, the faster runs transfer better.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from xstilts.analysis.bootstrap import DEFAULT_RESAMPLES
+from xstilts.analysis.correlation import Correlation, correlate, partial_correlation
+from xstilts.analysis.design import setting_columns
+from xstilts.analysis.frame import ALL_TASKS, THROUGHPUT_COLUMNS
+
+RAW = "raw"
+PARTIAL = "partial, log-scale settings"
+PARTIAL_LEVELS = "partial, settings as categories"
+
+
+def _analyses(trials: pd.DataFrame, measure: str, include_task: bool, n_resamples: int, rng) -> dict:
+    x, gain = trials[measure].to_numpy(float), trials["xtreme_gain"].to_numpy(float)
+    # Throughput scales multiplicatively with batch size; its log is what a linear fit on
+    # log2(batch) can explain.
+    log_x = np.log(x)
+    results: dict[tuple[str, str], Correlation] = {
+        (RAW, method): correlate(x, gain, method, n_resamples=n_resamples, rng=rng)
+        for method in ("pearson", "spearman")}
+    for label, categorical in ((PARTIAL, False), (PARTIAL_LEVELS, True)):
+        controls = setting_columns(trials, include_task=include_task, categorical_grid=categorical)
+        results[(label, "pearson")] = partial_correlation(log_x, gain, controls.to_numpy(),
+                                                          n_resamples=n_resamples, rng=rng)
+    return results
+
+
+def _scopes(trials: pd.DataFrame):
+    yield ALL_TASKS, trials, True
+    for task, group in trials.groupby("intermediate_task", sort=True):
+        yield task, group, False
+
+
+def throughput_gain_correlations(trials: pd.DataFrame, *, n_resamples: int = DEFAULT_RESAMPLES,
+                                 rng=0) -> pd.DataFrame:
+    """Raw and partial correlations of each throughput measure with the XTREME gain.
+
+    ``trials`` has one row per trial (``trial_gains`` for one selection rule). Computed over
+    all intermediate tasks (task held fixed in the partial) and within each task. Trials
+    without a positive, finite throughput are left out; ``n`` says how many were used.
+    """
+    records = []
+    for scope, group, include_task in _scopes(trials):
+        for measure in THROUGHPUT_COLUMNS:
+            usable = group[np.isfinite(group[measure]) & (group[measure] > 0) & np.isfinite(group["xtreme_gain"])]
+            for (analysis, method), result in _analyses(usable, measure, include_task, n_resamples, rng).items():
+                records.append({"scope": scope, "measure": measure, "analysis": analysis, "method": result.method,
+                                "estimate": result.estimate, "ci_low": result.ci_low, "ci_high": result.ci_high,
+                                "p_value": result.p_value, "n": result.n, "n_left_out": len(group) - len(usable)})
+    return pd.DataFrame(records)

@@ -1,0 +1,52 @@
+"""Ordinary least squares with classical standard errors and t-based confidence intervals.
+
+statsmodels is not a dependency; this is the textbook fit in numpy/scipy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from xstilts.analysis.bootstrap import CONFIDENCE
+
+
+class NotEstimableError(ValueError):
+    """The data cannot identify the model (too few rows or collinear terms)."""
+
+
+@dataclass(frozen=True)
+class OlsFit:
+    coefficients: pd.DataFrame  # term, estimate, std_error, ci_low, ci_high, t, p_value
+    r_squared: float
+    n: int
+    df_resid: int
+
+
+def fit_ols(design: pd.DataFrame, response) -> OlsFit:
+    """Fit ``response ~ intercept + design``; raise NotEstimableError when it is not identified."""
+    y = np.asarray(response, dtype=float)
+    x = np.column_stack([np.ones(len(y)), design.to_numpy(float)])
+    n, p = x.shape
+    if n <= p:
+        raise NotEstimableError(f"{n} observations cannot identify {p} coefficients")
+    if np.linalg.matrix_rank(x) < p:
+        raise NotEstimableError(f"the terms {', '.join(design.columns)} are collinear (settings confounded)")
+    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    residuals = y - x @ beta
+    df_resid = n - p
+    sigma2 = residuals @ residuals / df_resid
+    std_error = np.sqrt(np.diag(sigma2 * np.linalg.inv(x.T @ x)))
+    margin = stats.t.ppf(0.5 + CONFIDENCE / 2, df_resid) * std_error
+    with np.errstate(divide="ignore", invalid="ignore"):  # a perfect fit has zero standard error
+        t_value = beta / std_error
+    coefficients = pd.DataFrame({
+        "term": ["intercept", *design.columns], "estimate": beta, "std_error": std_error,
+        "ci_low": beta - margin, "ci_high": beta + margin, "t": t_value,
+        "p_value": 2 * stats.t.sf(np.abs(t_value), df_resid)})
+    total = ((y - y.mean()) ** 2).sum()
+    r_squared = float(1 - residuals @ residuals / total) if total > 0 else np.nan
+    return OlsFit(coefficients, r_squared, n, df_resid)

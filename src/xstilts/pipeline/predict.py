@@ -1,0 +1,82 @@
+"""Run a task model over features and turn its outputs into predictions per task kind.
+
+PREDICTORS maps a kind to a function (feature_set, outputs, labels) -> predictions shaped
+as the metric and XTREME's prediction files expect; GOLD does the same for examples.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+
+from xstilts.data.examples import Example
+from xstilts.features.batching import length_grouped_batches
+from xstilts.features.collate import make_collate
+from xstilts.features.featureset import FeatureSet
+from xstilts.features.qa_postprocess import postprocess_qa
+from xstilts.features.tagging import tags_from_logits
+
+
+@torch.no_grad()
+def model_outputs(model: torch.nn.Module, feature_set: FeatureSet, pad_id: int, batch_size: int) -> dict[str, list]:
+    """Per-feature outputs (logits as numpy rows) in feature order.
+
+    Batches are length-sorted so padding is minimal; rows are put back in feature order.
+    """
+    model.eval()
+    collate = make_collate(feature_set.kind, pad_id)
+    batches = length_grouped_batches(feature_set.lengths(), batch_size, shuffle=False)
+    names = ("start_logits", "end_logits") if feature_set.kind == "span_extraction" else ("logits",)
+    rows: dict[str, list] = {name: [None] * len(feature_set) for name in names}
+    for indices in batches:
+        batch = collate([_inputs_only(feature_set[i]) for i in indices])
+        out = model(**batch)
+        for name in names:
+            values = getattr(out, name).float().cpu().numpy()
+            for row, index in zip(values, indices):
+                rows[name][index] = row
+    return rows
+
+
+def _inputs_only(row: dict[str, Any]) -> dict[str, Any]:
+    drop = ("labels", "start_positions", "end_positions")
+    return {k: v for k, v in row.items() if k not in drop}
+
+
+def _argmax_labels(fs: FeatureSet, outputs: dict[str, list], labels: Sequence[str] | None) -> list[str]:
+    return [labels[int(np.argmax(row))] for row in outputs["logits"]]
+
+
+def _argmax_choice(fs: FeatureSet, outputs: dict[str, list], labels: Sequence[str] | None) -> list[str]:
+    return [str(int(np.argmax(row))) for row in outputs["logits"]]
+
+
+def _spans(fs: FeatureSet, outputs: dict[str, list], labels: Sequence[str] | None) -> dict[str, str]:
+    return postprocess_qa(fs, outputs["start_logits"], outputs["end_logits"])
+
+
+def _tags(fs: FeatureSet, outputs: dict[str, list], labels: Sequence[str] | None) -> list[list[str]]:
+    return tags_from_logits(fs, outputs["logits"], labels)
+
+
+PREDICTORS: dict[str, Callable[[FeatureSet, dict[str, list], Sequence[str] | None], Any]] = {
+    "classification": _argmax_labels,
+    "pair_classification": _argmax_labels,
+    "multiple_choice": _argmax_choice,
+    "span_extraction": _spans,
+    "tagging": _tags,
+}
+
+GOLD: dict[str, Callable[[Sequence[Example]], Any]] = {
+    "classification": lambda examples: [e.label for e in examples],
+    "pair_classification": lambda examples: [e.label for e in examples],
+    "multiple_choice": lambda examples: [str(e.label) for e in examples],
+    "span_extraction": lambda examples: [(e.id, [a.text for a in e.answers]) for e in examples],
+    "tagging": lambda examples: [list(e.tags) for e in examples],
+}
+
+
+def predict(model: torch.nn.Module, feature_set: FeatureSet, labels: Sequence[str] | None, pad_id: int, batch_size: int) -> Any:
+    return PREDICTORS[feature_set.kind](feature_set, model_outputs(model, feature_set, pad_id, batch_size), labels)

@@ -1,0 +1,111 @@
+"""Retrieval tasks, evaluated directly on an encoder (no training), as XTREME does.
+
+Sentences are embedded by mean-pooling one hidden layer (models.retrieval.embed_sentences) and
+compared by cosine similarity. Tatoeba: the nearest English sentence of each source sentence.
+BUCC: each source sentence's best English candidate, kept when its score clears a threshold
+tuned for F1 on dev (on the evaluated split itself when no separate dev exists: flagged).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from xstilts.config import TargetConfig
+from xstilts.data.examples import BitextCorpus
+from xstilts.data.splits import SplitRef, read_bitext
+from xstilts.features.batching import length_grouped_batches
+from xstilts.features.collate import make_collate
+from xstilts.features.registry import featurize
+from xstilts.metrics.bucc import optimize_threshold, pairs_at_or_above
+from xstilts.models.encoder_io import load_encoder
+from xstilts.models.retrieval import embed_sentences
+from xstilts.pipeline import data
+from xstilts.pipeline.context import PhaseContext
+from xstilts.pipeline.scoring import write_and_score, write_gold_file
+from xstilts.results import ScoreRow
+from xstilts.tasks.spec import TaskSpec
+
+
+@torch.no_grad()
+def embed(encoder, tokenizer, sentences: list[str], max_length: int, layer: int | None, batch_size: int) -> np.ndarray:
+    """L2-normalised sentence embeddings, rows in input order."""
+    fs = featurize("retrieval", sentences, tokenizer, max_length=max_length)
+    collate = make_collate("retrieval", tokenizer.pad_token_id)
+    out = np.zeros((len(sentences), encoder.config.hidden_size), dtype=np.float32)
+    for indices in length_grouped_batches(fs.lengths(), batch_size, shuffle=False):
+        batch = collate([fs[i] for i in indices])
+        vectors = embed_sentences(encoder, batch["input_ids"], batch["attention_mask"], layer)
+        out[indices] = torch.nn.functional.normalize(vectors.float(), dim=-1).numpy()
+    return out
+
+
+def capped(corpus: BitextCorpus, cap: int | None) -> BitextCorpus:
+    """At most `cap` sentences per side, keeping gold pairs first so the task stays a search
+    among distractors rather than among nothing (deterministic: file order)."""
+    if cap is None or len(corpus.source) <= cap:
+        return corpus
+    gold = list(corpus.gold)[: cap // 2] if len(corpus.gold) > cap // 2 else list(corpus.gold)
+    def pick(side: dict[str, str], wanted: list[str]) -> dict[str, str]:
+        ids = wanted + [i for i in side if i not in set(wanted)][: cap - len(wanted)]
+        return {i: side[i] for i in ids}
+    source = pick(corpus.source, [s for s, _ in gold])
+    target = pick(corpus.target, [t for _, t in gold])
+    return BitextCorpus(corpus.source_lang, corpus.target_lang, source, target, tuple(gold))
+
+
+def _tatoeba(src: np.ndarray, tgt: np.ndarray, corpus: BitextCorpus, **_) -> tuple[list[str], list[str], dict]:
+    nearest = (src @ tgt.T).argmax(axis=1)
+    return [str(int(i)) for i in nearest], [str(i) for i in range(len(corpus.source))], {}
+
+
+def _candidates(src: np.ndarray, tgt: np.ndarray, corpus: BitextCorpus) -> dict[tuple[str, str], float]:
+    sims = src @ tgt.T
+    best = sims.argmax(axis=1)
+    src_ids, tgt_ids = list(corpus.source), list(corpus.target)
+    return {(src_ids[i], tgt_ids[j]): float(sims[i, j]) for i, j in enumerate(best)}
+
+
+def _bucc(src: np.ndarray, tgt: np.ndarray, corpus: BitextCorpus, tune: Callable | None = None, **_) -> tuple[list, list, dict]:
+    candidates = _candidates(src, tgt, corpus)
+    tuned_on_eval = tune is None
+    threshold = optimize_threshold(candidates, corpus.gold) if tuned_on_eval else tune()
+    mined = pairs_at_or_above(candidates, threshold)
+    return mined, list(corpus.gold), {"threshold": threshold, "threshold_tuned_on_eval_split": tuned_on_eval}
+
+
+SEARCHERS = {"tatoeba": _tatoeba, "bucc": _bucc}
+
+
+def retrieve_languages(encoder_dir: Path, spec: TaskSpec, cfg: TargetConfig, out: Path, ctx: PhaseContext) -> tuple[list[ScoreRow], dict]:
+    encoder = load_encoder(encoder_dir).eval()
+    tokenizer = data.load_tokenizer(encoder_dir)
+    layer, batch = ctx.config.model.retrieval_layer, ctx.config.eval_batch_size
+    ref = SplitRef.parse(cfg.eval_split, spec.name, f"targets.{spec.name}.eval_split")
+    fmt = spec.sources(ref.split)[0].format
+    rows, meta = [], {}
+
+    def embeddings(corpus: BitextCorpus) -> tuple[np.ndarray, np.ndarray]:
+        return (embed(encoder, tokenizer, list(corpus.source.values()), cfg.max_length, layer, batch),
+                embed(encoder, tokenizer, list(corpus.target.values()), cfg.max_length, layer, batch))
+
+    for lang in data.available_languages(ref, ctx, cfg.languages):
+        corpus = capped(read_bitext(spec, ctx.data_dir, ref.split, lang), cfg.max_eval_examples)
+        ctx.report(event="eval", phase="zero_shot", task=spec.name, language=lang)
+        tune = _dev_threshold(spec, ref, lang, cfg, ctx, embeddings) if fmt == "bucc" else None
+        predictions, gold, info = SEARCHERS[fmt](*embeddings(corpus), corpus, tune=tune)
+        write_gold_file(spec, lang, gold, out / "gold")
+        rows.append(write_and_score(spec, lang, predictions, out / "final", out / "gold", "final"))
+        meta[lang] = {"source_sentences": len(corpus.source), "target_sentences": len(corpus.target), **info}
+    return rows, {"languages": meta, "eval_split": str(ref)}
+
+
+def _dev_threshold(spec, ref, lang, cfg, ctx, embeddings) -> Callable | None:
+    """XTREME tunes the BUCC threshold on dev and applies it to test."""
+    if ref.split == "dev" or "dev" not in spec.splits or not spec.files(ctx.data_dir, "dev", lang):
+        return None
+    dev = capped(read_bitext(spec, ctx.data_dir, "dev", lang), cfg.max_eval_examples)
+    return lambda: optimize_threshold(_candidates(*embeddings(dev), dev), dev.gold)

@@ -1,0 +1,265 @@
+"""The results store: one SQLite file (WAL), written only by the sweep driver.
+
+Every write runs in one transaction and is an idempotent upsert keyed by a content address
+(trial id; phase key; (trial, task, language, metric, selection); (phase key, step);
+calibration key), so recording the same TrialResult twice leaves the store unchanged and a
+driver killed mid-write leaves either the old rows or the new ones, never a mix.
+
+A phase's row describes how its artifact was *computed*: when a later trial reuses the
+artifact (``computed=False``), the computing record's time and throughput are kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+
+from xstilts.results import PhaseRecord, TrialResult
+from xstilts.store.frames import curves_frame_from, phases_frame_from, results_frame_from
+
+TRIAL_STATUSES = ("running", "done", "failed", "diverged")
+# A finished trial is never run again; a failed one is (its error may have been transient).
+FINISHED_STATUSES = frozenset({"done", "diverged"})
+THROUGHPUT_FIELDS = (
+    "examples_per_s", "real_tokens_per_s", "padded_tokens_per_s", "steps_per_s", "wall_s",
+    "peak_memory_bytes", "flops", "mfu", "examples", "steps",
+)
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS trials (
+    trial_id TEXT PRIMARY KEY,
+    params TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ({", ".join(repr(s) for s in TRIAL_STATUSES)})),
+    error TEXT,
+    predictions_dir TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT
+);
+CREATE TABLE IF NOT EXISTS phases (
+    key TEXT PRIMARY KEY,
+    phase TEXT NOT NULL,
+    task TEXT NOT NULL,
+    computed INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    seconds REAL,
+    estimate_s REAL,
+    {", ".join(f"{name} REAL" for name in THROUGHPUT_FIELDS)},
+    meta TEXT NOT NULL DEFAULT '{{}}',
+    recorded_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trial_phases (
+    trial_id TEXT NOT NULL REFERENCES trials(trial_id),
+    phase_key TEXT NOT NULL REFERENCES phases(key),
+    position INTEGER NOT NULL,
+    computed INTEGER NOT NULL,
+    seconds REAL,
+    PRIMARY KEY (trial_id, phase_key)
+);
+CREATE TABLE IF NOT EXISTS scores (
+    trial_id TEXT NOT NULL REFERENCES trials(trial_id),
+    target_task TEXT NOT NULL,
+    language TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    selection TEXT NOT NULL,
+    value REAL,
+    PRIMARY KEY (trial_id, target_task, language, metric, selection)
+);
+CREATE TABLE IF NOT EXISTS curves (
+    phase_key TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    train_loss REAL,
+    dev_score REAL,
+    PRIMARY KEY (phase_key, step)
+);
+CREATE TABLE IF NOT EXISTS calibrations (
+    key TEXT PRIMARY KEY,
+    seconds_per_step REAL NOT NULL,
+    description TEXT NOT NULL,
+    measured_at TEXT NOT NULL
+);
+"""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class ResultStore:
+    """The sweep's results. ``ResultStore(path)`` creates the file and tables when missing."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Autocommit mode: transactions are opened explicitly (BEGIN IMMEDIATE) in _write().
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        # executescript() would commit implicitly; one statement at a time keeps this atomic.
+        with self._write() as db:
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                db.execute(statement)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "ResultStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- trials ----------------------------------------------------------------------------
+
+    def mark_running(self, trial_id: str, params: dict[str, Any]) -> None:
+        """Note that a trial has started (again). A finished trial keeps its status."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO trials (trial_id, params, status, attempts, created_at, started_at) "
+                "VALUES (?, ?, 'running', 1, ?, ?) "
+                "ON CONFLICT (trial_id) DO UPDATE SET status = 'running', params = excluded.params, "
+                "attempts = trials.attempts + 1, started_at = excluded.started_at, error = NULL "
+                f"WHERE trials.status NOT IN ({_sql_list(FINISHED_STATUSES)})",
+                (trial_id, _json(params), _now(), _now()),
+            )
+
+    def record(self, result: TrialResult) -> None:
+        """Write a finished (done, failed or diverged) trial with its phases, scores and curves."""
+        if result.status not in TRIAL_STATUSES[1:]:
+            raise ValueError(f"cannot record trial {result.trial_id} with status {result.status!r}")
+        with self._write() as db:
+            self._upsert_trial(db, result)
+            for position, phase in enumerate(result.phases):
+                self._upsert_phase(db, phase)
+                self._link_phase(db, result.trial_id, position, phase)
+            self._replace_scores(db, result)
+            db.executemany(
+                "INSERT INTO curves (phase_key, step, train_loss, dev_score) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (phase_key, step) DO UPDATE SET train_loss = excluded.train_loss, "
+                "dev_score = excluded.dev_score",
+                [(c.phase_key, c.step, c.train_loss, c.dev_score) for c in result.curves],
+            )
+
+    def _upsert_trial(self, db: sqlite3.Connection, result: TrialResult) -> None:
+        db.execute(
+            "INSERT INTO trials (trial_id, params, status, error, predictions_dir, created_at, finished_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (trial_id) DO UPDATE SET params = excluded.params, status = excluded.status, "
+            "error = excluded.error, predictions_dir = excluded.predictions_dir, "
+            "finished_at = excluded.finished_at",
+            (result.trial_id, _json(result.params), result.status, result.error,
+             result.predictions_dir, _now(), _now()),
+        )
+
+    def _upsert_phase(self, db: sqlite3.Connection, phase: PhaseRecord) -> None:
+        throughput = [getattr(phase.throughput, name) if phase.throughput else None for name in THROUGHPUT_FIELDS]
+        columns = ("key", "phase", "task", "computed", "status", "seconds", "estimate_s",
+                   *THROUGHPUT_FIELDS, "meta", "recorded_at")
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:] if c != "estimate_s")
+        db.execute(
+            f"INSERT INTO phases ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+            f"ON CONFLICT (key) DO UPDATE SET {updates}, "
+            "estimate_s = COALESCE(excluded.estimate_s, phases.estimate_s) "
+            # A reuse record must not erase how the artifact was computed.
+            "WHERE NOT (phases.computed = 1 AND excluded.computed = 0)",
+            (phase.key, phase.phase, phase.task, int(phase.computed), phase.status, phase.seconds,
+             phase.estimate_s, *throughput, _json(phase.meta), _now()),
+        )
+
+    def _link_phase(self, db: sqlite3.Connection, trial_id: str, position: int, phase: PhaseRecord) -> None:
+        db.execute(
+            "INSERT INTO trial_phases (trial_id, phase_key, position, computed, seconds) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (trial_id, phase_key) DO UPDATE SET position = excluded.position, "
+            "computed = excluded.computed, seconds = excluded.seconds",
+            (trial_id, phase.key, position, int(phase.computed), phase.seconds),
+        )
+
+    def _replace_scores(self, db: sqlite3.Connection, result: TrialResult) -> None:
+        # A trial's scores are one set: rows a rerun no longer produces must go.
+        db.execute("DELETE FROM scores WHERE trial_id = ?", (result.trial_id,))
+        db.executemany(
+            "INSERT INTO scores (trial_id, target_task, language, metric, selection, value) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (trial_id, target_task, language, metric, selection) "
+            "DO UPDATE SET value = excluded.value",
+            [(result.trial_id, s.target_task, s.language, s.metric, s.selection, s.value) for s in result.scores],
+        )
+
+    def trial_statuses(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT trial_id, status FROM trials").fetchall())
+
+    def trial_count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
+
+    # --- calibrations ----------------------------------------------------------------------
+
+    def calibration(self, key: str) -> float | None:
+        """Cached seconds per optimizer step for a calibration key, or None."""
+        row = self._db.execute("SELECT seconds_per_step FROM calibrations WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def save_calibration(self, key: str, seconds_per_step: float, description: dict[str, Any]) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO calibrations (key, seconds_per_step, description, measured_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET seconds_per_step = excluded.seconds_per_step, "
+                "description = excluded.description, measured_at = excluded.measured_at",
+                (key, seconds_per_step, _json(description), _now()),
+            )
+
+    # --- frames ----------------------------------------------------------------------------
+
+    def _read(self, sql: str) -> pd.DataFrame:
+        return pd.read_sql_query(sql, self._db)
+
+    def results_frame(self) -> pd.DataFrame:
+        """One row per (trial, target task, language, metric, selection); see store.frames."""
+        return results_frame_from(
+            trials=self._read(
+                f"SELECT trial_id, params, status FROM trials WHERE status IN ({_sql_list(TRIAL_STATUSES[1:])}) "
+                "ORDER BY created_at, trial_id"),
+            trial_phases=self._read(
+                "SELECT tp.trial_id, p.phase, p.task, p.seconds, p.examples_per_s, p.real_tokens_per_s, p.meta "
+                "FROM trial_phases tp JOIN phases p ON p.key = tp.phase_key"),
+            scores=self._read("SELECT trial_id, target_task, language, metric, value AS score, selection FROM scores"),
+        )
+
+    def curves_frame(self) -> pd.DataFrame:
+        """Training curves of every trial's phases (a shared phase's curve appears per trial)."""
+        return curves_frame_from(self._read(
+            "SELECT tp.trial_id, c.phase_key, c.step, c.train_loss, c.dev_score "
+            "FROM curves c JOIN trial_phases tp ON tp.phase_key = c.phase_key "
+            "ORDER BY tp.trial_id, tp.position, c.step"))
+
+    def phases_frame(self) -> pd.DataFrame:
+        """One row per phase: the planner's estimate beside the measured time."""
+        return phases_frame_from(self._read(
+            "SELECT p.key AS phase_key, p.phase, p.task, p.status, p.computed, p.estimate_s, p.seconds, "
+            "p.examples_per_s, p.real_tokens_per_s, p.steps, "
+            "(SELECT GROUP_CONCAT(tp.trial_id) FROM trial_phases tp WHERE tp.phase_key = p.key) AS trial_ids "
+            "FROM phases p ORDER BY p.recorded_at, p.key"))
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _sql_list(values) -> str:
+    return ", ".join(f"'{v}'" for v in sorted(values))

@@ -1,0 +1,117 @@
+"""The sweep driver, shared by every runner: schedule trials, record results, show progress.
+
+A runner (local processes, Ray) is a ``Runner``: it starts trials and reports the ones that
+ended. The driver alone writes the store. It skips trials already finished (done or
+diverged), never runs two trials at once that would both compute the same phase, and copies
+the planner's estimate into each computed phase so the store keeps estimate and actual time
+side by side.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+from typing import Iterable, Protocol
+
+from xstilts.results import TrialResult
+from xstilts.store.sqlite import FINISHED_STATUSES, ResultStore
+from xstilts.sweep.plan import SweepPlan
+from xstilts.sweep.progress import ProgressBoard
+from xstilts.sweep.trials import Trial
+
+
+class Runner(Protocol):
+    """Runs trials somewhere else (processes, a cluster) and hands their results back."""
+
+    capacity: int | None  # trials at once; None: start every ready trial, the cluster queues them
+
+    def recover(self, trial: Trial) -> TrialResult | None:
+        """A result a previous, interrupted driver received but did not record, if any."""
+
+    def start(self, trial: Trial) -> None: ...
+
+    def finished(self, timeout_s: float) -> list[TrialResult]:
+        """Results of trials that ended, waiting up to ``timeout_s`` for the first one."""
+
+    def progress_events(self) -> list[tuple[str, dict]]:
+        """(trial_id, event) pairs from the pipeline's progress callback since the last call."""
+
+    def stop(self) -> None:
+        """Abandon running trials (their phases resume on the next run)."""
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    counts: dict[str, int]  # status -> trials ending with it in this run, plus "skipped"
+
+    @property
+    def ok(self) -> bool:
+        return self.counts.get("failed", 0) == 0
+
+
+def _keys_to_compute(trial: Trial) -> set[str]:
+    return {phase.key for phase in trial.phases if not phase.done}
+
+
+def next_ready(pending: list[Trial], running: Iterable[Trial]) -> Trial | None:
+    """The first pending trial that computes no phase a running trial is computing."""
+    busy = set().union(*(_keys_to_compute(t) for t in running))
+    return next(iter(pending), None)
+
+
+def finalize(result: TrialResult, trial: Trial, plan: SweepPlan) -> TrialResult:
+    """The sweep's params win (they identify the trial); computed phases get their estimate."""
+    phases = [replace(p, estimate_s=plan.estimate_for(p.key)) if p.computed else p for p in result.phases]
+    return replace(result, trial_id=trial.trial_id, params={**result.params, **trial.params}, phases=phases)
+
+
+class SweepDriver:
+    def __init__(self, store: ResultStore, plan: SweepPlan, runner: Runner, board: ProgressBoard):
+        self.store, self.plan, self.runner, self.board = store, plan, runner, board
+        self.counts: Counter[str] = Counter()
+        self.running: dict[str, Trial] = {}
+
+    def run(self) -> SweepOutcome:
+        statuses = self.store.trial_statuses()
+        pending = []
+        for trial in self.plan.trials:
+            if statuses.get(trial.trial_id) in FINISHED_STATUSES:
+                self.counts["skipped"] += 1
+                self.board.set_status(trial.trial_id, f"{statuses[trial.trial_id]} (earlier)")
+            elif statuses.get(trial.trial_id) == "running" and (leftover := self.runner.recover(trial)):
+                self._record(leftover, trial)
+            else:
+                pending.append(trial)
+        try:
+            self._drive(pending)
+        except BaseException:
+            self.runner.stop()
+            raise
+        return SweepOutcome(counts=dict(self.counts))
+
+    def _drive(self, pending: list[Trial]) -> None:
+        while pending or self.running:
+            self._start_ready(pending)
+            for result in self.runner.finished(timeout_s=0.5):
+                self._record(result, self.running.pop(result.trial_id))
+            for trial_id, event in self.runner.progress_events():
+                self.board.on_event(trial_id, event)
+            self.board.refresh()
+
+    def _start_ready(self, pending: list[Trial]) -> None:
+        capacity = self.runner.capacity
+        while pending and (capacity is None or len(self.running) < capacity):
+            trial = next_ready(pending, self.running.values())
+            if trial is None:
+                return
+            pending.remove(trial)
+            self.store.mark_running(trial.trial_id, trial.params)
+            self.runner.start(trial)
+            self.running[trial.trial_id] = trial
+            self.board.set_status(trial.trial_id, "running")
+
+    def _record(self, result: TrialResult, trial: Trial) -> None:
+        result = finalize(result, trial, self.plan)
+        self.store.record(result)
+        self.counts[result.status] += 1
+        self.board.set_status(trial.trial_id, result.status, error=result.error)

@@ -1,0 +1,122 @@
+"""Turn a sweep into trials: resolve each grid point, name it, drop duplicates.
+
+A trial's id is a short hash of its resolved config. The baseline (``intermediate.task:
+none``) has no intermediate phase, so intermediate hyperparameters are dropped from its grid
+point before resolving: the batch x learning-rate grid collapses to one baseline per seed.
+Trials whose phases have the same content addresses are the same computation and are kept
+once (the first in grid order).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from xstilts.sweep.pipeline import Pipeline
+from xstilts.sweep.spec import Scalar, Sweep
+
+BASELINE_TASK = "none"
+INTERMEDIATE_TASK_KEY = "intermediate.task"
+# Where the study's variables live in a resolved run config.
+PARAM_KEYS = {
+    "intermediate_task": "intermediate.task",
+    "batch_size": "intermediate.train.batch_size",
+    "learning_rate": "intermediate.train.learning_rate",
+    "seed": "seed",
+}
+BASELINE_IRRELEVANT = ("batch_size", "learning_rate")
+TARGET_PREFIX = "targets."
+TRIAL_ID_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class Trial:
+    trial_id: str
+    overrides: tuple[str, ...]  # dotted.key=value: the sweep's overrides, then the grid point
+    params: dict[str, Any]  # what the store keeps about the trial (see trial_params)
+    phases: tuple[Any, ...]  # the pipeline's PhasePlans, in run order
+    config: Any = field(repr=False, compare=False, default=None)  # driver side only
+
+    @property
+    def phase_keys(self) -> tuple[str, ...]:
+        return tuple(p.key for p in self.phases)
+
+
+def format_override(key: str, value: Scalar) -> str:
+    """``key=value`` as the config loader parses it (strings bare, the rest as JSON)."""
+    return f"{key}={value if isinstance(value, str) else json.dumps(value)}"
+
+
+def dotted_get(tree: dict[str, Any], dotted: str) -> Any:
+    node: Any = tree
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def config_tree(config: Any) -> dict[str, Any]:
+    return config.model_dump(mode="json")
+
+
+def trial_id_of(config: Any) -> str:
+    canonical = json.dumps(config_tree(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:TRIAL_ID_LENGTH]
+
+
+def target_settings_key(overrides: dict[str, Scalar]) -> str:
+    """A readable key of the target-phase settings this trial changes ("default": none)."""
+    parts = [format_override(k, v) for k, v in sorted(overrides.items()) if k.startswith(TARGET_PREFIX)]
+    return ";".join(parts) or "default"
+
+
+def trial_params(config: Any, overrides: dict[str, Scalar], point: dict[str, Scalar]) -> dict[str, Any]:
+    """The study's variables from the resolved config, plus the grid point that produced it."""
+    tree = config_tree(config)
+    params = {name: dotted_get(tree, key) for name, key in PARAM_KEYS.items()}
+    if params["intermediate_task"] == BASELINE_TASK:
+        params.update(dict.fromkeys(BASELINE_IRRELEVANT))
+    params["target_settings"] = target_settings_key({**overrides, **point})
+    params["grid"] = dict(point)
+    return params
+
+
+def _without_intermediate_settings(point: dict[str, Scalar]) -> dict[str, Scalar]:
+    return {k: v for k, v in point.items() if k == INTERMEDIATE_TASK_KEY or not k.startswith("intermediate.")}
+
+
+def resolve_point(sweep: Sweep, pipeline: Pipeline, point: dict[str, Scalar]) -> Trial:
+    fixed = sweep.spec.overrides
+    config = pipeline.load_config(sweep.base, _override_list(fixed, point))
+    if dotted_get(config_tree(config), INTERMEDIATE_TASK_KEY) == BASELINE_TASK:
+        point = _without_intermediate_settings(point)
+        config = pipeline.load_config(sweep.base, _override_list(fixed, point))
+    return Trial(
+        trial_id=trial_id_of(config),
+        overrides=tuple(_override_list(fixed, point)),
+        params=trial_params(config, fixed, point),
+        phases=tuple(pipeline.plan_trial(config)),
+        config=config,
+    )
+
+
+def _override_list(*layers: dict[str, Scalar]) -> list[str]:
+    return [format_override(k, v) for layer in layers for k, v in layer.items()]
+
+
+def expand_sweep(sweep: Sweep, pipeline: Pipeline) -> list[Trial]:
+    """Every distinct trial of the sweep, in grid order."""
+    trials: list[Trial] = []
+    seen_ids: set[str] = set()
+    seen_phases: set[tuple[str, ...]] = set()
+    for point in sweep.spec.points() or [{}]:
+        trial = resolve_point(sweep, pipeline, point)
+        if trial.trial_id in seen_ids or (trial.phases and trial.phase_keys in seen_phases):
+            continue
+        seen_ids.add(trial.trial_id)
+        seen_phases.add(trial.phase_keys)
+        trials.append(trial)
+    return trials
