@@ -40,6 +40,7 @@ class IntermediateConfig(_Strict):
     dev_split: str | None = Field(None, description="English dev split for evaluation / early stopping (e.g. 'dev' or 'train[5000:5500]'); unset = no dev evaluation.")
     max_dev_examples: int = Field(500, gt=0, description="Cap on dev examples evaluated during intermediate training.")
     max_length: int = Field(128, gt=8, description="Maximum tokens per example.")
+    doc_stride: int = Field(128, gt=0, description="Extractive QA: token overlap between windows of a long context.")
     sampler: Literal["proportional", "temperature", "uniform"] = Field("proportional", description="Mixture sampler across tasks of a mixture.")
     temperature: float = Field(2.0, gt=0, description="Temperature of the 'temperature' sampler.")
     mlm: MLMConfig | None = Field(None, description="Mix a masked-LM loss on multilingual text into intermediate training.")
@@ -57,6 +58,7 @@ class TargetConfig(_Strict):
     max_eval_examples: int | None = Field(None, gt=0, description="Cap per language on evaluated examples (the first N after slicing).")
     oracle_dev_examples: int = Field(0, ge=0, description="Per-language target-dev examples for oracle model selection (0 = off).")
     max_length: int = Field(128, gt=8, description="Maximum tokens per example (QA: per window).")
+    doc_stride: int = Field(128, gt=0, description="Extractive QA: token overlap between windows of a long context.")
     train: TrainSettings = Field(default_factory=TrainSettings, description="Target-phase training settings.")
 
 

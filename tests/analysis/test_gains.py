@@ -4,6 +4,7 @@ import pytest
 
 from xstilts.analysis.frame import SyntheticTruth, synthetic_results_frame
 from xstilts.analysis.gains import cell_gains, task_gains, trial_gains, trial_scores
+from xstilts.analysis.study import analyse_study
 from xstilts.errors import DataError
 
 
@@ -71,3 +72,13 @@ def test_trial_scores_include_the_baseline():
                           row("t1", "mnli", 0, "xnli", "en", 55), row("t1", "mnli", 0, "pawsx", "en", 71)])
     scores = trial_scores(frame).set_index("trial_id")["xtreme_score"]
     assert scores.to_dict() == pytest.approx({"b0": 60.0, "t1": 63.0})
+
+
+def test_a_trial_without_scores_has_one_row_of_missing_keys_and_is_counted():
+    # The store keeps a trial that failed before scoring as one row with NaN target, language, score.
+    failed = row("t9", "mnli", 0, np.nan, np.nan, np.nan, selection=np.nan, status="failed")
+    frame = pd.DataFrame([row("b0", "none", 0, "xnli", "en", 50), row("t1", "mnli", 0, "xnli", "en", 55), failed])
+    assert list(cell_gains(frame)["trial_id"]) == ["t1"]
+    analysis = analyse_study(frame, n_resamples=50)
+    assert analysis.coverage["trials_failed"] == 1 and analysis.coverage["trials"] == 2
+    assert list(analysis.trials.loc[analysis.trials["status"] == "failed", "trial_id"]) == ["t9"]

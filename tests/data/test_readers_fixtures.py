@@ -27,9 +27,15 @@ def test_glue_mnli_finds_its_columns_and_tolerates_an_extra_column():
     # Quotes are text, not CSV quoting.
     assert examples[1].text_a == 'The office opens at "nine" sharp.'
     explicit = read(
-        "glue_tsv", FIXTURES / "mnli_dev_matched.tsv", text_a="sentence1", text_b="sentence2", label="gold_label"
+        "glue_tsv",
+        FIXTURES / "mnli_dev_matched.tsv",
+        text_a="sentence1",
+        text_b="sentence2",
+        label="gold_label",
     )
-    assert [(e.text_a, e.text_b, e.label) for e in explicit] == [(e.text_a, e.text_b, e.label) for e in examples]
+    assert [(e.text_a, e.text_b, e.label) for e in explicit] == [
+        (e.text_a, e.text_b, e.label) for e in examples
+    ]
 
 
 def test_glue_qqp_train_and_unlabelled_test():
@@ -105,7 +111,11 @@ def test_hellaswag_split_and_whole_contexts():
         2,
     )
     assert split.choices[split.label] == "adds eggs and stirs the dough."
-    assert (whole.context, whole.question, whole.label) == ("A man turns on the tap and wets his hands.", "", 1)
+    assert (whole.context, whole.question, whole.label) == (
+        "A man turns on the tap and wets his hands.",
+        "",
+        1,
+    )
 
 
 def test_squad_v2_unanswerable_questions_have_no_answers():
@@ -124,9 +134,15 @@ def test_squad_v2_unanswerable_questions_have_no_answers():
 
 
 def test_wikiann_drops_index_and_language_prefix():
-    examples = read("wikiann_conll", FIXTURES / "wikiann_en.conll", labels=("O", "B-PER", "I-PER", "B-LOC", "B-ORG", "I-ORG"))
+    examples = read(
+        "wikiann_conll",
+        FIXTURES / "wikiann_en.conll",
+        labels=("O", "B-PER", "I-PER", "B-LOC", "B-ORG", "I-ORG"),
+    )
     assert examples == [
-        TaggingExample("wikiann_en:1", ("Marie", "Curie", "worked", "in", "Paris"), ("B-PER", "I-PER", "O", "O", "B-LOC")),
+        TaggingExample(
+            "wikiann_en:1", ("Marie", "Curie", "worked", "in", "Paris"), ("B-PER", "I-PER", "O", "O", "B-LOC")
+        ),
         TaggingExample("wikiann_en:7", ("The", "United", "Nations"), ("O", "B-ORG", "I-ORG")),
     ]
 
@@ -138,7 +154,9 @@ def test_xtreme_tagging_strips_a_shared_language_prefix():
 
 def test_ccg_supertags_keep_tokens_and_categories_verbatim():
     examples = read("ccg_supertag", FIXTURES / "ccg_supertags.txt")
-    assert examples[1] == TaggingExample("ccg_supertags:5", ("She", "reads", "books"), ("NP", "(S[dcl]\\NP)/NP", "N"))
+    assert examples[1] == TaggingExample(
+        "ccg_supertags:5", ("She", "reads", "books"), ("NP", "(S[dcl]\\NP)/NP", "N")
+    )
 
 
 @pytest.mark.parametrize(

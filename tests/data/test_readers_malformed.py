@@ -59,7 +59,10 @@ SQUAD_BAD_START = lines(
     "  ]",
     "}",
 )
-SQUAD_ONE_LINE = b'{"data": [{"paragraphs": [{"context": "abc", "qas": [{"id": "1", "question": "q?", "answers": [{"text": "c", "answer_start": 0}]}]}]}]}'
+SQUAD_ONE_LINE = (  # MLQA files are one line: every error there is on line 1
+    b'{"data": [{"paragraphs": [{"context": "abc", "qas": [{"id": "1", "question": "q?", '
+    b'"answers": [{"text": "c", "answer_start": 0}]}]}]}]}'
+)
 CONLLU_OK = "1\tHi\thi\tINTJ\tUH\t_\t0\troot\t0:root\t_"
 NLI_JSONL = '{"uid": "u%d", "context": "c", "hypothesis": "h", "label": "e"}'
 ANLI_HEADER = "context,statement,gold_label,uid"
@@ -70,7 +73,9 @@ CASES = {
     "pair-tsv-missing-label": Bad("xtreme_pair_tsv", {"dev-x.tsv": lines("a\tb\t0", "c\td\t1", "e\tf")}, 3),
     "pair-tsv-blank-line": Bad("xtreme_pair_tsv", {"dev-x.tsv": lines("a\tb\t0", "", "c\td\t1")}, 2),
     "pair-tsv-four-columns": Bad("xtreme_pair_tsv", {"dev-x.tsv": lines("a\tb\t0\textra")}, 1),
-    "pair-tsv-invalid-utf8": Bad("xtreme_pair_tsv", {"dev-x.tsv": lines("a\tb\t0", "c\td\t1") + b"\xff\tb\t0\n"}, 3),
+    "pair-tsv-invalid-utf8": Bad(
+        "xtreme_pair_tsv", {"dev-x.tsv": lines("a\tb\t0", "c\td\t1") + b"\xff\tb\t0\n"}, 3
+    ),
     "pair-tsv-empty-file": Bad("xtreme_pair_tsv", {"dev-x.tsv": b""}, 1),
     "xnli-unknown-label": Bad(None, {"dev-en.tsv": lines("a\tb\tentailment", "c\td\tmaybe")}, 2, task="xnli"),
     # PAWS-X x-final and GLUE
@@ -79,7 +84,9 @@ CASES = {
         "pawsx_final_tsv", {"x.tsv": lines("id\tsentence1\tsentence2\tlabel", "1\ta\tb\t0", "2\ta\tb")}, 3
     ),
     "glue-short-row": Bad(
-        "glue_tsv", {"dev.tsv": lines("pairID\tsentence1\tsentence2\tgold_label", "1\ta\tb\tneutral", "2\ta")}, 3
+        "glue_tsv",
+        {"dev.tsv": lines("pairID\tsentence1\tsentence2\tgold_label", "1\ta\tb\tneutral", "2\ta")},
+        3,
     ),
     "glue-unknown-header": Bad("glue_tsv", {"dev.tsv": lines("text\ttarget", "a\t1")}, 1),
     # NLI JSONL / CSV
@@ -88,7 +95,7 @@ CASES = {
         "anli_jsonl", {"dev.jsonl": lines(NLI_JSONL % 1, '{"uid": "u2", "context": "c", "label": "n"}')}, 2
     ),
     "anli-csv-unterminated-quote": Bad(
-        "anli_csv", {"a.csv": lines(ANLI_HEADER, 'x,y,e,u1', '"open, never closed,y,e,u2', "z,y,n,u3")}, 3
+        "anli_csv", {"a.csv": lines(ANLI_HEADER, "x,y,e,u1", '"open, never closed,y,e,u2', "z,y,n,u3")}, 3
     ),
     "anli-csv-columns-after-multiline-field": Bad(
         "anli_csv", {"a.csv": lines(ANLI_HEADER, '"two\nlines",y,e,u1', "z,y,n")}, 4
@@ -104,40 +111,76 @@ CASES = {
     ),
     "cosmosqa-jsonl-label-not-index": Bad(
         "cosmosqa_jsonl",
-        {"v.jsonl": lines('{"context": "c", "question": "q", "answer0": "a", "answer1": "b", '
-                          '"answer2": "c", "answer3": "d", "label": "x"}')},
+        {
+            "v.jsonl": lines(
+                '{"context": "c", "question": "q", "answer0": "a", "answer1": "b", '
+                '"answer2": "c", "answer3": "d", "label": "x"}'
+            )
+        },
         1,
     ),
     "commonsenseqa-answer-not-a-choice": Bad(
         "commonsenseqa_jsonl",
-        {"dev.jsonl": lines('{"question": "q", "choices": {"label": ["A", "B"], "text": ["x", "y"]}, "answerKey": "A"}',
-                            '{"question": "q", "choices": {"label": ["A", "B"], "text": ["x", "y"]}, "answerKey": "C"}')},
+        {
+            "dev.jsonl": lines(
+                '{"question": "q", "choices": {"label": ["A", "B"], "text": ["x", "y"]}, "answerKey": "A"}',
+                '{"question": "q", "choices": {"label": ["A", "B"], "text": ["x", "y"]}, "answerKey": "C"}',
+            )
+        },
         2,
     ),
     "commonsenseqa-uneven-choices": Bad(
         "commonsenseqa_jsonl",
-        {"dev.jsonl": lines('{"question": "q", "choices": {"label": ["A", "B"], "text": ["x"]}, "answerKey": "A"}')},
+        {
+            "dev.jsonl": lines(
+                '{"question": "q", "choices": {"label": ["A", "B"], "text": ["x"]}, "answerKey": "A"}'
+            )
+        },
         1,
     ),
     "hellaswag-label-out-of-range": Bad(
-        "hellaswag_jsonl", {"val.jsonl": lines('{"ctx": "c", "endings": ["a", "b"], "label": 0}',
-                                               '{"ctx": "c", "endings": ["a", "b"], "label": 2}')}, 2
+        "hellaswag_jsonl",
+        {
+            "val.jsonl": lines(
+                '{"ctx": "c", "endings": ["a", "b"], "label": 0}',
+                '{"ctx": "c", "endings": ["a", "b"], "label": 2}',
+            )
+        },
+        2,
     ),
     # SQuAD JSON
     "squad-answer-start-mismatch": Bad("squad_json", {"dev.json": SQUAD_BAD_START}, 16),
     "squad-answer-start-one-line-file": Bad("squad_json", {"dev.json": SQUAD_ONE_LINE}, 1),
-    "squad-trailing-comma": Bad("squad_json", {"dev.json": lines("{", '  "data": [', "    {},", "  ]", "}")}, 4),
+    "squad-trailing-comma": Bad(
+        "squad_json", {"dev.json": lines("{", '  "data": [', "    {},", "  ]", "}")}, 4
+    ),
     "squad-missing-question": Bad(
         "squad_json",
-        {"dev.json": lines('{"data": [{"paragraphs": [{"context": "abc",', '  "qas": [', '    {"id": "1", "answers": []}]}]}]}')},
+        {
+            "dev.json": lines(
+                '{"data": [{"paragraphs": [{"context": "abc",',
+                '  "qas": [',
+                '    {"id": "1", "answers": []}]}]}]}',
+            )
+        },
         3,
     ),
     # CoNLL-U
-    "conllu-nine-columns": Bad("conllu", {"x.conllu": lines("# sent_id = 1", CONLLU_OK, "2\t!\t!\tPUNCT\t.\t_\t1\tpunct\t1:punct")}, 3),
-    "conllu-bad-id": Bad("conllu", {"x.conllu": lines(CONLLU_OK, "", "# text = x", CONLLU_OK.replace("1", "x", 1))}, 4),
-    "conllu-ids-out-of-sequence": Bad("conllu", {"x.conllu": lines(CONLLU_OK, CONLLU_OK.replace("1", "3", 1))}, 2),
+    "conllu-nine-columns": Bad(
+        "conllu",
+        {"x.conllu": lines("# sent_id = 1", CONLLU_OK, "2\t!\t!\tPUNCT\t.\t_\t1\tpunct\t1:punct")},
+        3,
+    ),
+    "conllu-bad-id": Bad(
+        "conllu", {"x.conllu": lines(CONLLU_OK, "", "# text = x", CONLLU_OK.replace("1", "x", 1))}, 4
+    ),
+    "conllu-ids-out-of-sequence": Bad(
+        "conllu", {"x.conllu": lines(CONLLU_OK, CONLLU_OK.replace("1", "3", 1))}, 2
+    ),
     "conllu-comment-inside-sentence": Bad("conllu", {"x.conllu": lines(CONLLU_OK, "# late comment")}, 2),
-    "conllu-invalid-utf8": Bad("conllu", {"x.conllu": lines(CONLLU_OK, "") + b"1\t\xe9\t_\tX\t_\t_\t0\troot\t_\t_\n"}, 3),
+    "conllu-invalid-utf8": Bad(
+        "conllu", {"x.conllu": lines(CONLLU_OK, "") + b"1\t\xe9\t_\tX\t_\t_\t0\troot\t_\t_\n"}, 3
+    ),
     # Token-per-line tagging
     "tagging-three-columns": Bad("xtreme_tagging_tsv", {"t.tsv": lines("a\tO", "b\tO\tO")}, 2),
     "tagging-no-tab": Bad("xtreme_tagging_tsv", {"t.tsv": lines("a\tO", "", "b O")}, 3),
@@ -147,8 +190,11 @@ CASES = {
     # Bitext
     "bucc-gold-id-missing": Bad(
         "bucc",
-        {"de-en.dev.de": lines("de-1\tHallo"), "de-en.dev.en": lines("en-1\tHello"),
-         "de-en.dev.gold": lines("de-1\ten-1", "de-2\ten-1")},
+        {
+            "de-en.dev.de": lines("de-1\tHallo"),
+            "de-en.dev.en": lines("en-1\tHello"),
+            "de-en.dev.gold": lines("de-1\ten-1", "de-2\ten-1"),
+        },
         2,
         error_file="de-en.dev.gold",
         target="de-en.dev",
@@ -162,7 +208,10 @@ CASES = {
     ),
     "tatoeba-line-counts-differ": Bad(
         "tatoeba",
-        {"tatoeba.deu-eng.deu": lines("Hallo", "Danke"), "tatoeba.deu-eng.eng": lines("Hello", "Thanks", "Bye")},
+        {
+            "tatoeba.deu-eng.deu": lines("Hallo", "Danke"),
+            "tatoeba.deu-eng.eng": lines("Hello", "Thanks", "Bye"),
+        },
         3,
         error_file="tatoeba.deu-eng.eng",
     ),

@@ -85,7 +85,9 @@ def test_pawsx_ko_manifest_counts_a_record_separator_as_a_line_break(data_dir, m
     assert len(examples) == text.count("\n")
     with_separator = [example for example in examples if "\x1c" in example.text_b]
     assert len(with_separator) == 1 and with_separator[0].label == "1"
-    assert all(splitlines_surplus(p) == 0 for p in data_dir.glob("target/pawsx/dev-*.tsv") if p.name != "dev-ko.tsv")
+    assert all(
+        splitlines_surplus(p) == 0 for p in data_dir.glob("target/pawsx/dev-*.tsv") if p.name != "dev-ko.tsv"
+    )
 
 
 def test_xnli_labels_are_balanced_and_pairs_align_with_english(data_dir):
@@ -146,7 +148,9 @@ def test_bucc_reads_the_three_files_and_checks_gold(data_dir, manifest):
 
 
 def test_every_tatoeba_pair_is_line_aligned(data_dir, manifest):
-    sources = sorted(p for p in data_dir.glob("target/tatoeba/tatoeba.*-eng.*") if not p.name.endswith(".eng"))
+    sources = sorted(
+        p for p in data_dir.glob("target/tatoeba/tatoeba.*-eng.*") if not p.name.endswith(".eng")
+    )
     assert sources
     for path in sources:
         corpus = read("tatoeba", path)

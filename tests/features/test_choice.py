@@ -8,12 +8,18 @@ from xstilts.errors import XstiltsError
 from xstilts.features import featurize, make_collate
 
 
-def example(i: int, choices: tuple[str, ...], label: int | None, context: str = "It rained all day.") -> ChoiceExample:
-    return ChoiceExample(id=f"q{i}", context=context, question="What did they do?", choices=choices, label=label)
+def example(
+    i: int, choices: tuple[str, ...], label: int | None, context: str = "It rained all day."
+) -> ChoiceExample:
+    return ChoiceExample(
+        id=f"q{i}", context=context, question="What did they do?", choices=choices, label=label
+    )
 
 
 def test_each_choice_is_paired_with_context_and_question(tokenizer):
-    fs = featurize("multiple_choice", [example(0, ("stayed in", "went swimming outdoors"), 1)], tokenizer, max_length=64)
+    fs = featurize(
+        "multiple_choice", [example(0, ("stayed in", "went swimming outdoors"), 1)], tokenizer, max_length=64
+    )
     assert fs.inputs["labels"] == [1]
     sequences = fs[0]["input_ids"]
     assert len(sequences) == 2
@@ -36,13 +42,20 @@ def test_collate_gives_batch_choice_time(tokenizer):
     assert batch["input_ids"].shape == (2, 3, longest)
     assert batch["attention_mask"].shape == (2, 3, longest)
     assert torch.equal(batch["labels"], torch.tensor([2, 0]))
-    assert batch["attention_mask"].sum().item() == sum(len(ids) for row in fs.inputs["input_ids"] for ids in row)
+    assert batch["attention_mask"].sum().item() == sum(
+        len(ids) for row in fs.inputs["input_ids"] for ids in row
+    )
     assert fs.lengths() == [max(len(ids) for ids in row) for row in fs.inputs["input_ids"]]
 
 
 def test_long_context_is_truncated_not_the_choice(tokenizer):
     long_context = "Story sentence goes on. " * 100
-    fs = featurize("multiple_choice", [example(0, ("the final answer", "b"), 0, context=long_context)], tokenizer, max_length=48)
+    fs = featurize(
+        "multiple_choice",
+        [example(0, ("the final answer", "b"), 0, context=long_context)],
+        tokenizer,
+        max_length=48,
+    )
     ids = fs[0]["input_ids"][0]
     assert len(ids) == 48
     assert tokenizer.decode(ids, skip_special_tokens=True).endswith("the final answer")
@@ -50,6 +63,11 @@ def test_long_context_is_truncated_not_the_choice(tokenizer):
 
 def test_inconsistent_choice_counts_and_bad_label_are_errors(tokenizer):
     with pytest.raises(XstiltsError, match="different numbers of choices"):
-        featurize("multiple_choice", [example(0, ("a", "b"), 0), example(1, ("a", "b", "c"), 0)], tokenizer, max_length=32)
+        featurize(
+            "multiple_choice",
+            [example(0, ("a", "b"), 0), example(1, ("a", "b", "c"), 0)],
+            tokenizer,
+            max_length=32,
+        )
     with pytest.raises(XstiltsError, match="not a choice index"):
         featurize("multiple_choice", [example(0, ("a", "b"), 2)], tokenizer, max_length=32)

@@ -36,8 +36,13 @@ def test_pair_features_map_labels_by_list_order(tokenizer):
 
 def test_longest_first_truncation_keeps_both_segments(tokenizer):
     long_a = " ".join(["word"] * 200)
-    fs = featurize("pair_classification", [pair(0, long_a, "short hypothesis", "neutral")], tokenizer,
-                   max_length=32, labels=NLI_LABELS)
+    fs = featurize(
+        "pair_classification",
+        [pair(0, long_a, "short hypothesis", "neutral")],
+        tokenizer,
+        max_length=32,
+        labels=NLI_LABELS,
+    )
     tokens = tokenizer.convert_ids_to_tokens(fs[0]["input_ids"])
     assert len(tokens) == 32
     second = tokens[tokens.index("</s>") + 2 : -1]
@@ -52,13 +57,17 @@ def test_single_sentence_classification(tokenizer):
 
 
 def test_unlabelled_examples_have_no_labels_column(tokenizer):
-    fs = featurize("pair_classification", [pair(0, "a", "b", None)], tokenizer, max_length=16, labels=NLI_LABELS)
+    fs = featurize(
+        "pair_classification", [pair(0, "a", "b", None)], tokenizer, max_length=16, labels=NLI_LABELS
+    )
     assert "labels" not in fs.inputs
 
 
 def test_unknown_label_names_example(tokenizer):
     with pytest.raises(XstiltsError, match="ex0.*'maybe'"):
-        featurize("pair_classification", [pair(0, "a", "b", "maybe")], tokenizer, max_length=16, labels=NLI_LABELS)
+        featurize(
+            "pair_classification", [pair(0, "a", "b", "maybe")], tokenizer, max_length=16, labels=NLI_LABELS
+        )
 
 
 def test_partly_labelled_data_is_an_error(tokenizer):
@@ -78,3 +87,11 @@ def test_registry_rejects_unknown_kind_and_empty_input(tokenizer):
         featurize("regression", [pair(0, "a", "b", None)], tokenizer, max_length=16)
     with pytest.raises(XstiltsError, match="no tagging examples"):
         featurize("tagging", [], tokenizer, max_length=16)
+
+
+def test_feature_set_kind_is_the_kind_asked_for(tokenizer):
+    fs = featurize(
+        "classification", [pair(0, "a", "b", "neutral")], tokenizer, max_length=16, labels=NLI_LABELS
+    )
+    assert fs.kind == "classification"
+    assert tokenizer.convert_ids_to_tokens(fs[0]["input_ids"]).count("</s>") == 3

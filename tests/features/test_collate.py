@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch.utils.data import DataLoader
 
+from xstilts.data.examples import TaggingExample
 from xstilts.errors import XstiltsError
-from xstilts.features import IGNORE_INDEX, make_collate
+from xstilts.features import IGNORE_INDEX, featurize, length_grouped_batches, make_collate
 
 
 def test_rows_pad_to_the_longest_in_the_batch():
@@ -39,3 +41,16 @@ def test_span_positions_stay_scalars():
 def test_unknown_kind_is_rejected():
     with pytest.raises(XstiltsError):
         make_collate("regression", pad_id=1)
+
+
+def test_feature_set_feeds_a_dataloader_with_grouped_batches(tokenizer):
+    examples = [
+        TaggingExample(f"s{i}", tuple(["word"] * (1 + i % 7)), tuple(["O"] * (1 + i % 7))) for i in range(20)
+    ]
+    fs = featurize("tagging", examples, tokenizer, max_length=32, labels=["O"])
+    batches = length_grouped_batches(fs.lengths(), batch_size=4, seed=0, epoch=0)
+    loader = DataLoader(fs, batch_sampler=batches, collate_fn=make_collate("tagging", tokenizer.pad_token_id))
+    for batch, indices in zip(loader, batches, strict=True):
+        assert batch["attention_mask"].sum(dim=1).tolist() == [fs.lengths()[i] for i in indices]
+        assert batch["input_ids"].shape[1] == max(fs.lengths()[i] for i in indices)
+        assert (batch["labels"] != IGNORE_INDEX).sum().item() == sum(len(examples[i].tokens) for i in indices)

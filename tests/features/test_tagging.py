@@ -28,7 +28,9 @@ def gold_logits(fs, num_labels: int) -> np.ndarray:
 
 EXAMPLES = [
     sentence("s0", [("Angela", "B-PER"), ("Merkel-Schröder", "I-PER"), ("visited", "O"), ("Paris", "B-LOC")]),
-    sentence("s1", [("Unbelievably", "O"), ("long", "O"), ("Rio", "B-LOC"), ("de", "I-LOC"), ("Janeiro", "I-LOC")]),
+    sentence(
+        "s1", [("Unbelievably", "O"), ("long", "O"), ("Rio", "B-LOC"), ("de", "I-LOC"), ("Janeiro", "I-LOC")]
+    ),
 ]
 
 
@@ -83,3 +85,13 @@ def test_unlabelled_sentences_still_map_back(tokenizer):
 def test_unknown_tag_is_an_error(tokenizer):
     with pytest.raises(XstiltsError, match="'B-ORG'"):
         featurize("tagging", [sentence("x", [("Acme", "B-ORG")])], tokenizer, max_length=16, labels=NER)
+
+
+def test_silent_word_before_truncation_is_repaired_and_cut_words_are_not(tokenizer):
+    words = [("a", "O"), ("", "B-PER")] + [(f"word{i}", "O") for i in range(40)]
+    fs = featurize("tagging", [sentence("t", words)], tokenizer, max_length=24, labels=NER)
+    assert fs.info["words_replaced_by_unk"] == 1
+    seen = sorted({w for w in fs.refs["word_ids"][0] if w >= 0})
+    assert seen == list(range(len(seen))), "no gap: the empty word got a sub-token"
+    assert truncated_word_count(fs) == len(words) - len(seen)
+    assert tags_from_logits(fs, gold_logits(fs, len(NER)), NER)[0][:2] == ["O", "B-PER"]

@@ -231,3 +231,24 @@ def test_throughput_counts_real_and_padded_tokens(tmp_path):
     assert 0 < result.real_tokens_per_s < result.padded_tokens_per_s
     assert result.peak_memory_bytes > 0 and result.mfu is None
     assert result.flops > 0 and result.flops % (6 * outcome.meta["flop_params"]) == 0
+
+
+def test_a_finished_phase_keeps_only_its_final_checkpoint_and_live_bests(tmp_path):
+    outcome, _ = run(tmp_path, "a", select_on=("score", "target_dev"))
+    root = tmp_path / "a"
+    assert [p.name for p in (root / "checkpoints").iterdir()] == ["step-00000018"]
+    on_disk = {str(p) for p in root.glob("best/*/step-*")}
+    assert on_disk == {best.path for best in outcome.best.values()}
+
+
+def test_done_with_a_corrupt_final_checkpoint_trains_again_to_the_same_result(tmp_path, caplog):
+    first, first_model = run(tmp_path, "a")
+    weights = tmp_path / "a" / "checkpoints" / "step-00000018" / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-3] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING):
+        again, again_model = run(tmp_path, "a")
+    assert "final checkpoint is unusable" in caplog.text and "ignoring corrupt checkpoint" in caplog.text
+    assert again.steps_trained_this_call == 18 and again.curve == first.curve
+    assert same_weights(again_model, first_model)

@@ -91,7 +91,9 @@ def partial_correlation(x, y, controls, *, n_resamples: int = DEFAULT_RESAMPLES,
     uncertainty of the adjustment. The permutation test permutes x's residuals against y's.
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    controls = np.asarray(controls, dtype=float).reshape(len(x), -1)
+    controls = np.asarray(controls, dtype=float)
+    # No control columns (e.g. no trials, or nothing varies) leaves just the intercept.
+    controls = controls.reshape(len(x), -1) if controls.size else np.empty((len(x), 0))
     if len(x) < controls.shape[1] + 4:
         return _nan_result("partial pearson", len(x))
     x_resid, y_resid = residualise(x, controls), residualise(y, controls)

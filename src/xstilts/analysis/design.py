@@ -33,5 +33,5 @@ def setting_columns(trials: pd.DataFrame, *, include_task: bool, categorical_gri
     if include_task:
         parts.append(one_hot(trials["intermediate_task"], "task"))
     columns = pd.concat(parts, axis=1)
-    varying = [name for name in columns.columns if np.ptp(columns[name].to_numpy()) > 0]
+    varying = [name for name in columns.columns if columns[name].nunique() > 1]
     return columns.loc[:, varying]

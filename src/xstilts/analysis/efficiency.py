@@ -11,10 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from xstilts.analysis.bootstrap import DEFAULT_RESAMPLES
+from xstilts.analysis.bootstrap import DEFAULT_RESAMPLES, Estimate
 from xstilts.analysis.correlation import Correlation, correlate, partial_correlation
 from xstilts.analysis.design import setting_columns
 from xstilts.analysis.frame import ALL_TASKS, THROUGHPUT_COLUMNS
+from xstilts.analysis.ols import NotEstimableError, fit_ols
 
 RAW = "raw"
 PARTIAL = "partial, log-scale settings"
@@ -59,3 +60,21 @@ def throughput_gain_correlations(trials: pd.DataFrame, *, n_resamples: int = DEF
                                 "estimate": result.estimate, "ci_low": result.ci_low, "ci_high": result.ci_high,
                                 "p_value": result.p_value, "n": result.n, "n_left_out": len(group) - len(usable)})
     return pd.DataFrame(records)
+
+
+def batch_speedup(trials: pd.DataFrame) -> Estimate | None:
+    """How many times faster (examples/s) a run got per doubling of batch size, at fixed
+    learning rate and task: 2 ** slope of log2(examples/s) on log2(batch size), with its CI.
+
+    None when batch size does not vary or the fit is not identified.
+    """
+    usable = trials[np.isfinite(trials["examples_per_s"]) & (trials["examples_per_s"] > 0)]
+    design = setting_columns(usable, include_task=True)
+    if "log2_batch_size" not in design.columns:
+        return None
+    try:
+        fit = fit_ols(design, np.log2(usable["examples_per_s"].to_numpy(float)))
+    except NotEstimableError:
+        return None
+    slope = fit.coefficients.set_index("term").loc["log2_batch_size"]
+    return Estimate(2 ** slope["estimate"], 2 ** slope["ci_low"], 2 ** slope["ci_high"], fit.n)

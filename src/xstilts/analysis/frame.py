@@ -95,7 +95,8 @@ def validate_results_frame(frame: pd.DataFrame) -> pd.DataFrame:
     if "n_examples" not in out.columns:
         out["n_examples"] = np.nan
     for column in ("trial_id", "intermediate_task", "status", "target_task", "language", "metric"):
-        out[column] = out[column].astype("string").astype(object)
+        # Labels compare as text (a numeric-looking id stays equal across sources); NaN stays NaN.
+        out[column] = out[column].map(lambda value: value if pd.isna(value) else str(value))
     _require_constant_per_trial(out)
     _require_one_score_per_cell(out)
     return out

@@ -32,7 +32,7 @@ def fit_ols(design: pd.DataFrame, response) -> OlsFit:
     x = np.column_stack([np.ones(len(y)), design.to_numpy(float)])
     n, p = x.shape
     if n <= p:
-        raise NotEstimableError(f"{n} observations cannot identify {p} coefficients")
+        raise NotEstimableError(f"{n} observations cannot identify {p} coefficient(s)")
     if np.linalg.matrix_rank(x) < p:
         raise NotEstimableError(f"the terms {', '.join(design.columns)} are collinear (settings confounded)")
     beta, *_ = np.linalg.lstsq(x, y, rcond=None)

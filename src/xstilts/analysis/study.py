@@ -9,13 +9,14 @@ import pandas as pd
 
 from xstilts.analysis.bootstrap import DEFAULT_RESAMPLES
 from xstilts.analysis.effects import grid_effects, main_effects
-from xstilts.analysis.efficiency import throughput_gain_correlations
+from xstilts.analysis.bootstrap import Estimate
+from xstilts.analysis.efficiency import batch_speedup, throughput_gain_correlations
 from xstilts.analysis.frame import (BASELINE_TASK, CURVE_COLUMNS, trial_table, validate_curves_frame,
                                     validate_results_frame)
 from xstilts.analysis.gains import cell_gains, task_gains, trial_gains
 from xstilts.analysis.ols import NotEstimableError, OlsFit
 from xstilts.analysis.selection import selection_comparison
-from xstilts.analysis.tables import language_gain_table, task_gain_table
+from xstilts.analysis.tables import language_gain_table, setting_gain_table, task_gain_table
 
 PRIMARY_SELECTION = "english_dev"  # the zero-shot protocol: no target-language data for selection
 
@@ -31,8 +32,10 @@ class StudyAnalysis:
     regression: OlsFit | None
     regression_note: str  # why the regression could not be fitted, else ""
     correlations: pd.DataFrame
+    batch_speedup: Estimate | None  # examples/s factor per doubling of batch size
     selection: pd.DataFrame
-    task_table: pd.DataFrame
+    task_table: pd.DataFrame  # intermediate × target task, CI over trials
+    setting_table: pd.DataFrame  # setting × target task, CI over seeds
     language_table: pd.DataFrame
     coverage: dict[str, int]
     curves: pd.DataFrame
@@ -79,7 +82,9 @@ def analyse_study(frame: pd.DataFrame, curves: pd.DataFrame | None = None, *,
         grid=grid_effects(gains, trials, n_resamples=n_resamples, rng=rng),
         regression=regression, regression_note=note,
         correlations=throughput_gain_correlations(gains, n_resamples=n_resamples, rng=rng),
+        batch_speedup=batch_speedup(gains),
         selection=selection_comparison(frame, n_resamples=n_resamples, rng=rng),
         task_table=task_gain_table(per_task, gains, n_resamples=n_resamples, rng=rng),
+        setting_table=setting_gain_table(per_task, gains, n_resamples=n_resamples, rng=rng),
         language_table=language_gain_table(cells, PRIMARY_SELECTION),
         coverage=coverage_counts(frame, trials, cells), curves=curves, n_resamples=n_resamples)

@@ -13,7 +13,7 @@ import typer
 from xstilts.errors import XstiltsError
 
 # Subcommand modules, each exposing register(app: typer.Typer).
-SUBCOMMANDS = ("tasks", "data", "score", "run", "sweep", "results")
+SUBCOMMANDS = ("tasks", "data", "score", "run", "sweep", "results", "report")
 
 app = typer.Typer(
     help="English intermediate-task training and zero-shot cross-lingual transfer on XTREME.",
@@ -33,15 +33,11 @@ def main(argv: list[str] | None = None) -> int:
         return err.exit_code
     except typer.Exit as done:
         return done.exit_code
-    except Exception as err:  # click usage errors carry their own exit code (2)
-        import click
-
-        if isinstance(err, click.ClickException):
-            err.show()
-            return err.exit_code
-        if isinstance(err, click.exceptions.Abort):
-            return 130
-        raise
+    except typer.Abort:
+        return 130
+    except typer.TyperException as err:  # usage errors (missing option, bad value): exit 2
+        err.show()
+        return getattr(err, "exit_code", 2)
     return 0
 
 

@@ -82,9 +82,8 @@ def plan_command(
     if as_json:
         typer.echo(json.dumps(plan.to_json(), indent=1))
         return
-    console = Console()
-    console.print(_plan_table(plan))
-    console.print(_summary_text(plan.summary()), highlight=False)
+    Console().print(_plan_table(plan))
+    typer.echo(_summary_text(plan.summary()))
 
 
 def _runner(sweep: Sweep, pipeline: Pipeline, store_path: Path, workers: int, ray_address: str | None):
@@ -92,11 +91,14 @@ def _runner(sweep: Sweep, pipeline: Pipeline, store_path: Path, workers: int, ra
         from xstilts.sweep.local import LocalRunner
 
         return LocalRunner(pipeline.module, sweep.base, store_path.with_name(store_path.name + ".trials"), workers)
+    from xstilts.sweep.ray_runner import RayRunner
+
     try:
-        from xstilts.sweep.ray_runner import RayRunner
-    except ImportError as err:
-        raise ConfigError("--ray", f"Ray is not installed ({err}); pip install 'xstilts[ray]'") from None
-    return RayRunner(pipeline.module, str(sweep.base), ray_address, sweep.spec.resources)
+        return RayRunner(pipeline.module, str(sweep.base), ray_address, sweep.spec.resources)
+    except ModuleNotFoundError as err:
+        if err.name != "ray":
+            raise
+        raise ConfigError("--ray", "Ray is not installed; pip install 'xstilts[ray]'") from None
 
 
 def run_command(

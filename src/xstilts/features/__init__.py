@@ -1,7 +1,7 @@
 """Featurization: examples → tokenized features (with back-references), batching, caching,
 and predictions mapped back to examples."""
 
-from xstilts.features.batching import length_grouped_batches, padding_stats
+from xstilts.features.batching import in_feature_order, length_grouped_batches, padding_stats
 from xstilts.features.cache import cached_featurize, feature_cache_key, tokenizer_fingerprint
 from xstilts.features.collate import make_collate
 from xstilts.features.featureset import FeatureSet
@@ -19,6 +19,7 @@ __all__ = [
     "cached_featurize",
     "feature_cache_key",
     "featurize",
+    "in_feature_order",
     "length_grouped_batches",
     "load_feature_set",
     "make_collate",

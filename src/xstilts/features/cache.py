@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import json
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +48,19 @@ def feature_cache_key(
     language: str,
     max_length: int,
     examples: Iterable[Any],
+    labels: Sequence[str] | None = None,
     **kind_options: Any,
 ) -> dict[str, Any]:
-    """The key parts of one featurization (kind_options: doc_stride, prefix, ... as passed to
-    `featurize`, since they change the features too)."""
+    """The key parts of one featurization. The label list is part of it (its order fixes the
+    label ids) and so are kind_options (doc_stride, prefix, ... as passed to `featurize`); the
+    task kind is implied by the task name."""
     return {
         "tokenizer": tokenizer_fingerprint(tokenizer),
         "task": task,
         "split": split,
         "language": language,
         "max_length": max_length,
+        "labels": list(labels) if labels is not None else None,
         "featurizer_version": FEATURIZER_VERSION,
         "examples": examples_fingerprint(examples),
         "options": kind_options,

@@ -29,7 +29,7 @@ def featurize_choice(
         firsts.extend([stem] * num_choices)
         seconds.extend(ex.choices)
     encoded = tokenizer(firsts, text_pair=seconds, truncation="longest_first", max_length=max_length)
-    inputs = {name: _group(list(encoded[name]), num_choices) for name in encoded.keys()}
+    inputs = {name: _group(list(encoded[name]), num_choices) for name in encoded}
     ids = [ex.id for ex in examples]
     if is_labelled([ex.label for ex in examples], ids):
         inputs["labels"] = [_checked_label(ex, num_choices) for ex in examples]

@@ -25,13 +25,13 @@ def featurize_classification(
         truncation="longest_first" if text_pair is not None else True,
         max_length=max_length,
     )
-    inputs = {name: list(encoded[name]) for name in encoded.keys()}
+    inputs = {name: list(encoded[name]) for name in encoded}
     ids = [ex.id for ex in examples]
     label_ids = encode_labels_or_none([ex.label for ex in examples], labels, ids)
     if label_ids is not None:
         inputs["labels"] = label_ids
     return FeatureSet(
-        kind="pair_classification" if text_pair is not None else "classification",
+        kind="pair_classification" if text_pair is not None else "classification",  # registry restamps
         inputs=inputs,
         refs={"example_index": list(range(len(examples)))},
         examples={"example_id": ids},

@@ -52,14 +52,16 @@ class FeatureSet:
 
     def lengths(self) -> list[int]:
         """Tokens per feature; for multiple choice the longest choice (what padding pads to)."""
-        return [_row_length(ids) for ids in self.inputs["input_ids"]]
+        row_length = ROW_LENGTH.get(self.kind, len)
+        return [row_length(ids) for ids in self.inputs["input_ids"]]
 
 
-def _row_length(ids: list) -> int:
-    # Multiple-choice rows are lists of C token lists; every other kind is one token list.
-    if ids and isinstance(ids[0], list):
-        return max(len(choice) for choice in ids)
-    return len(ids)
+def _longest_choice(choices: list[list[int]]) -> int:
+    return max(len(choice) for choice in choices)
+
+
+# Kinds whose input_ids rows are not one token list (every other kind: `len`).
+ROW_LENGTH = {"multiple_choice": _longest_choice}
 
 
 def _check_equal_lengths(table: str, columns: dict[str, list]) -> None:

@@ -22,11 +22,17 @@ def postprocess_qa(
 ) -> dict[str, str]:
     """Best-scoring span (start + end logit) over all windows of each example → its context text.
 
-    Row f of the logits belongs to feature f (padding beyond the feature's length is ignored).
+    Row f of the logits belongs to feature f (padding beyond the feature's length is ignored;
+    `in_feature_order` restores that order after length-grouped batching). Rows may be numpy
+    arrays, lists or float32 CPU tensors.
     With `allow_null` (SQuAD v2), an example answers "" when its best null score (CLS start+end,
     minimum over windows as in the SQuAD v2 reference setup) beats the best span by more than
     `null_score_diff_threshold`. Examples with no valid span at all also answer "".
     """
+    if not len(start_logits) == len(end_logits) == len(feature_set):
+        raise ValueError(
+            f"{len(start_logits)} start and {len(end_logits)} end logit rows for {len(feature_set)} features"
+        )
     best_span: dict[int, tuple[float, int, int, int]] = {}  # example -> (score, feature, start, end)
     null_score: dict[int, float] = {}
     for feature, example in enumerate(feature_set.refs["example_index"]):
@@ -40,8 +46,9 @@ def postprocess_qa(
         if span is not None and span[0] > best_span.get(example, (-np.inf,))[0]:
             best_span[example] = (span[0], feature, span[1], span[2])
     return {
-        example_id: _answer_text(feature_set, index, best_span.get(index), null_score[index],
-                                 allow_null, null_score_diff_threshold)
+        example_id: _answer_text(
+            feature_set, best_span.get(index), null_score[index], allow_null, null_score_diff_threshold
+        )
         for index, example_id in enumerate(feature_set.examples["example_id"])
         if index in null_score
     }
@@ -74,7 +81,7 @@ def span_text(feature_set: FeatureSet, feature: int, start: int, end: int) -> st
     return context[offsets[start][0] : offsets[end][1]].strip()
 
 
-def _answer_text(feature_set, example, span, null, allow_null, threshold) -> str:
+def _answer_text(feature_set, span, null, allow_null, threshold) -> str:
     if span is None:
         return ""
     score, feature, start, end = span

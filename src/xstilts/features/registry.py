@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -44,4 +45,7 @@ def featurize(
         raise XstiltsError(f"no {kind} examples to featurize")
     if max_length < 8:
         raise XstiltsError(f"max_length {max_length} is too small to hold special tokens and text")
-    return FEATURIZERS[kind](examples, tokenizer, max_length=max_length, labels=labels, **kind_options)
+    feature_set = FEATURIZERS[kind](examples, tokenizer, max_length=max_length, labels=labels, **kind_options)
+    # Consumers dispatch on FeatureSet.kind, so it is the kind asked for (a "classification"
+    # task may well hold sentence pairs).
+    return dataclasses.replace(feature_set, kind=kind)

@@ -25,7 +25,7 @@ def featurize_retrieval(
     encoded = tokenizer([prefix + sentence for sentence in examples], truncation=True, max_length=max_length)
     return FeatureSet(
         kind="retrieval",
-        inputs={name: list(encoded[name]) for name in encoded.keys()},
+        inputs={name: list(encoded[name]) for name in encoded},
         refs={"example_index": list(range(len(examples)))},
         examples={"example_id": sentence_ids},
         info={"max_length": max_length, "prefix": prefix},

@@ -28,7 +28,9 @@ def featurize_span(
     max_query_length: int = 64,
 ) -> FeatureSet:
     # Leading spaces in questions waste tokens and can break the window arithmetic.
-    questions, longest = _clip_questions(tokenizer, [ex.question.lstrip() for ex in examples], max_query_length)
+    questions, longest = _clip_questions(
+        tokenizer, [ex.question.lstrip() for ex in examples], max_query_length
+    )
     _check_window_fits(tokenizer, max_length, doc_stride, longest)
     encoded = tokenizer(
         questions,
@@ -40,12 +42,11 @@ def featurize_span(
         return_offsets_mapping=True,
     )
     example_index = list(encoded["overflow_to_sample_mapping"])
-    offsets = list(encoded["offset_mapping"])  # rows of (start, end) character pairs
+    # Lists, not the tokenizer's tuples, so a FeatureSet equals its Arrow round trip.
+    offsets = [[[start, end] for start, end in row] for row in encoded["offset_mapping"]]
     context_masks = [[int(s == 1) for s in encoded.sequence_ids(f)] for f in range(len(example_index))]
-    gold = [
-        gold_token_span(examples[ex], offsets[f], context_masks[f]) for f, ex in enumerate(example_index)
-    ]
-    inputs = {name: list(encoded[name]) for name in encoded.keys() if name in tokenizer.model_input_names}
+    gold = [gold_token_span(examples[ex], offsets[f], context_masks[f]) for f, ex in enumerate(example_index)]
+    inputs = {name: list(encoded[name]) for name in encoded if name in tokenizer.model_input_names}
     inputs["start_positions"] = [start for start, _ in gold]
     inputs["end_positions"] = [end for _, end in gold]
     return FeatureSet(
@@ -57,7 +58,9 @@ def featurize_span(
     )
 
 
-def gold_token_span(example: SpanExample, offsets: list[list[int]], context_mask: list[int]) -> tuple[int, int]:
+def gold_token_span(
+    example: SpanExample, offsets: list[list[int]], context_mask: list[int]
+) -> tuple[int, int]:
     """Token positions of the first gold answer inside this window, or CLS when it is not inside.
 
     Training uses the first answer only (the SQuAD convention); evaluation compares predicted
@@ -84,7 +87,9 @@ def _clip_questions(tokenizer, questions: list[str], max_query_length: int) -> t
 
     Returns the questions and the token count of the longest one after clipping.
     """
-    encoded = tokenizer(questions, add_special_tokens=False, return_offsets_mapping=True, return_attention_mask=False)
+    encoded = tokenizer(
+        questions, add_special_tokens=False, return_offsets_mapping=True, return_attention_mask=False
+    )
     spans = encoded["offset_mapping"]
     clipped = [
         question if len(offsets) <= max_query_length else question[: offsets[max_query_length - 1][1]]

@@ -24,7 +24,9 @@ TABLES = ("inputs", "refs", "examples")
 META = "meta.json"
 
 
-def save_feature_set(feature_set: FeatureSet, directory: str | Path, extra_meta: dict[str, Any] | None = None) -> bool:
+def save_feature_set(
+    feature_set: FeatureSet, directory: str | Path, extra_meta: dict[str, Any] | None = None
+) -> bool:
     """Write `feature_set` to `directory` unless it already exists. Returns whether this call wrote it.
 
     An existing folder is left alone: concurrent builders of the same key produce the same
@@ -37,7 +39,9 @@ def save_feature_set(feature_set: FeatureSet, directory: str | Path, extra_meta:
         for table in TABLES:
             feather.write_feather(pa.table(getattr(feature_set, table)), tmp / f"{table}.arrow")
         meta = {"kind": feature_set.kind, "info": feature_set.info, **(extra_meta or {})}
-        (tmp / META).write_text(json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=1), encoding="utf-8")
+        (tmp / META).write_text(
+            json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=1), encoding="utf-8"
+        )
         _flush_to_disk(tmp)
         os.rename(tmp, directory)
         return True

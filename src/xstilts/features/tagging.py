@@ -80,7 +80,8 @@ def truncated_word_count(feature_set: FeatureSet) -> int:
 
 def first_subtoken_positions(word_ids: Sequence[int]) -> list[int]:
     return [
-        pos for pos, word in enumerate(word_ids)
+        pos
+        for pos, word in enumerate(word_ids)
         if word != NO_WORD and (pos == 0 or word_ids[pos - 1] != word)
     ]
 
@@ -92,40 +93,55 @@ def _first_subtoken_labels(word_ids: Sequence[int], word_labels: Sequence[int]) 
     return row
 
 
-def _encode_words(tokenizer, sentences: list[list[str]], max_length: int) -> tuple[dict[str, list], list[list[int]]]:
+def _encode_words(
+    tokenizer, sentences: list[list[str]], max_length: int
+) -> tuple[dict[str, list], list[list[int]]]:
     encoded = tokenizer(sentences, is_split_into_words=True, truncation=True, max_length=max_length)
-    columns = {name: list(encoded[name]) for name in encoded.keys()}
+    columns = {name: list(encoded[name]) for name in encoded}
     word_ids = [[NO_WORD if w is None else w for w in encoded.word_ids(i)] for i in range(len(sentences))]
     return columns, word_ids
 
 
 def _repair_silent_words(
-    tokenizer, sentences: list[list[str]], max_length: int, columns: dict[str, list], word_ids: list[list[int]]
+    tokenizer,
+    sentences: list[list[str]],
+    max_length: int,
+    columns: dict[str, list],
+    word_ids: list[list[int]],
 ) -> int:
-    """Re-encode, in place, sentences holding words the tokenizer drops entirely (empty strings,
-    zero-width or control characters), with those words replaced by the unknown token, so every
-    word keeps a first sub-token and thus a label and a prediction. Returns how many words.
-
-    Only sentences missing some word are checked word by word (they are rare; the others are
-    either complete or merely truncated), which keeps the common path one batch call.
+    """Re-encode, in place, sentences holding words the tokenizer drops entirely (for XLM-R the
+    empty string; other vocabularies also drop control characters), with those words replaced
+    by the unknown token, so every word keeps a first sub-token: a label and a prediction.
+    Returns how many words were replaced.
     """
     repaired: dict[int, list[str]] = {}
     for i, sentence in enumerate(sentences):
-        if len(first_subtoken_positions(word_ids[i])) < len(sentence):
-            fixed = [w if _has_tokens(tokenizer, w) else tokenizer.unk_token for w in sentence]
-            if fixed != sentence:
-                repaired[i] = fixed
+        silent = _silent_words(word_ids[i], len(sentence), truncated=len(word_ids[i]) >= max_length)
+        if silent:
+            repaired[i] = [tokenizer.unk_token if w in silent else word for w, word in enumerate(sentence)]
     if repaired:
         new_columns, new_word_ids = _encode_words(tokenizer, list(repaired.values()), max_length)
         for row, i in enumerate(repaired):
             word_ids[i] = new_word_ids[row]
             for name, column in columns.items():
                 column[i] = new_columns[name][row]
-    replaced = sum(a != b for i, fixed in repaired.items() for a, b in zip(fixed, sentences[i]))
+    replaced = sum(
+        fixed.count(tokenizer.unk_token) - sentences[i].count(tokenizer.unk_token)
+        for i, fixed in repaired.items()
+    )
     if replaced:
         log.info("%d words produce no sub-tokens and were encoded as %s", replaced, tokenizer.unk_token)
     return replaced
 
 
-def _has_tokens(tokenizer, word: str) -> bool:
-    return bool(tokenizer(word, add_special_tokens=False)["input_ids"])
+def _silent_words(row_word_ids: Sequence[int], n_words: int, truncated: bool) -> set[int]:
+    """Words absent from the encoding although it did not run out of room before them.
+
+    In a truncated encoding the missing words after the last one seen were cut off, not dropped;
+    they get the fallback tag and are counted by `truncated_word_count`.
+    """
+    seen = set(row_word_ids) - {NO_WORD}
+    if len(seen) == n_words:
+        return set()
+    end = max(seen, default=-1) if truncated else n_words
+    return set(range(end)) - seen

@@ -79,6 +79,11 @@ def features(
     return cached_featurize(ctx.cache_dir / "features", key, build)
 
 
+def kind_options(kind: str, doc_stride: int) -> dict[str, Any]:
+    """Featurizer options that only some kinds take (QA windows overlap by doc_stride)."""
+    return {"doc_stride": doc_stride} if kind == "span_extraction" else {}
+
+
 def label_list(task: str, examples: Sequence[Example]) -> list[str] | None:
     """The spec's labels; for open inventories (CCG supertags) the labels seen in training."""
     spec = get_task(task)

@@ -63,7 +63,7 @@ def intermediate_key(config: RunConfig, encoder_key: str) -> str:
     cfg = config.intermediate
     return content_key("intermediate", {
         "encoder": encoder_key, "task": cfg.task, "train_split": cfg.train_split, "dev_split": cfg.dev_split,
-        "max_dev": cfg.max_dev_examples, "max_length": cfg.max_length,
+        "max_dev": cfg.max_dev_examples, "max_length": cfg.max_length, "doc_stride": cfg.doc_stride,
         "train": training.phase_settings(cfg.train, config.seed).trajectory_fields(),
         "freeze": config.model.freeze_word_embeddings, "mlm": cfg.mlm.model_dump() if cfg.mlm else None,
     })
@@ -74,7 +74,8 @@ def target_key(config: RunConfig, task: str, encoder_key: str) -> str:
     return content_key("target", {
         "encoder": encoder_key, "task": task, "train_split": cfg.train_split or get_task(task).english_train,
         "dev_split": cfg.dev_split, "oracle": [cfg.oracle_dev_examples, cfg.eval_split, cfg.languages],
-        "max_length": cfg.max_length, "train": training.phase_settings(cfg.train, config.seed).trajectory_fields(),
+        "max_length": cfg.max_length, "doc_stride": cfg.doc_stride,
+        "train": training.phase_settings(cfg.train, config.seed).trajectory_fields(),
         "freeze": config.model.freeze_word_embeddings,
     })
 
@@ -98,8 +99,8 @@ def intermediate(encoder: EncoderArtifact, ctx: PhaseContext) -> EncoderArtifact
         examples = data.training_examples(train_ref, ctx, "intermediate.train_split")
         labels = data.label_list(task, examples)
         model = _task_model(encoder.path, spec.kind, labels, ctx)
-        evaluator = training.english_dev_evaluator(spec, cfg.dev_split, cfg.max_dev_examples, cfg.max_length, encoder.path, labels, ctx)
-        outcome, record = training.fit(model, spec, examples, labels, settings, cfg.max_length, encoder.path, out, "intermediate", key, evaluator, ctx)
+        evaluator = training.english_dev_evaluator(spec, cfg.dev_split, cfg.max_dev_examples, cfg.max_length, encoder.path, labels, ctx, cfg.doc_stride)
+        outcome, record = training.fit(model, spec, examples, labels, settings, cfg.max_length, encoder.path, out, "intermediate", key, evaluator, ctx, cfg.doc_stride)
         if outcome.status == "done":
             training.load_best(model, outcome, "english_dev")
             save_encoder(model, out / "encoder")
@@ -124,7 +125,7 @@ def target(encoder: EncoderArtifact, spec: TaskSpec, ctx: PhaseContext) -> TaskA
         labels = data.label_list(spec.name, examples) if spec.labels is None else spec.labels
         model = _task_model(encoder.path, spec.kind, labels, ctx)
         evaluator = training.target_evaluator(spec, cfg, encoder.path, labels, ctx)
-        outcome, record = training.fit(model, spec, examples, labels, settings, cfg.max_length, encoder.path, out, "target", key, evaluator, ctx)
+        outcome, record = training.fit(model, spec, examples, labels, settings, cfg.max_length, encoder.path, out, "target", key, evaluator, ctx, cfg.doc_stride)
         weights = {k: best.path for k, best in outcome.best.items()} or {"final": outcome.final_checkpoint}
         done = _finish(out, record, {"weights": weights, "labels": labels})
     ctx.records.append(_reused_record(done))

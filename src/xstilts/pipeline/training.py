@@ -41,21 +41,23 @@ def phase_settings(settings: TrainSettings, seed: int) -> TrainSettings:
 
 
 def _dev_scorer(spec: TaskSpec, ref: SplitRef, lang: str, cap: int | None, max_length: int,
-                encoder_dir: Path, labels: Sequence[str] | None, ctx: PhaseContext, guard: bool = True):
+                encoder_dir: Path, labels: Sequence[str] | None, ctx: PhaseContext, guard: bool = True,
+                doc_stride: int = 128):
     examples, _ = data.eval_examples(ref, lang, ctx, cap, guard=guard)
     tokenizer = data.load_tokenizer(encoder_dir)
     fs = data.features(ctx, spec.kind, examples, tokenizer, task=spec.name, split=ref.split,
-                       language=lang, max_length=max_length, labels=labels)
+                       language=lang, max_length=max_length, labels=labels, **data.kind_options(spec.kind, doc_stride))
     pad, batch = tokenizer.pad_token_id, ctx.config.eval_batch_size
     return lambda model: score_in_memory(spec, examples, predict(model, fs, labels, pad, batch), lang)
 
 
 def english_dev_evaluator(spec: TaskSpec, dev_split: str | None, cap: int | None, max_length: int,
-                          encoder_dir: Path, labels: Sequence[str] | None, ctx: PhaseContext) -> Evaluator | None:
+                          encoder_dir: Path, labels: Sequence[str] | None, ctx: PhaseContext,
+                          doc_stride: int = 128) -> Evaluator | None:
     if dev_split is None:
         return None
     ref = SplitRef.parse(dev_split, spec.name, "dev_split")
-    score = _dev_scorer(spec, ref, "en", cap, max_length, encoder_dir, labels, ctx, guard=False)
+    score = _dev_scorer(spec, ref, "en", cap, max_length, encoder_dir, labels, ctx, guard=False, doc_stride=doc_stride)
     return Evaluator(fn=lambda model: {"english_dev": score(model)}, select_on=("english_dev",))
 
 
@@ -63,12 +65,13 @@ def target_evaluator(spec: TaskSpec, cfg: TargetConfig, encoder_dir: Path,
                      labels: Sequence[str] | None, ctx: PhaseContext) -> Evaluator | None:
     """English dev (the realistic selector) and, when asked, target-language dev: the oracle of
     Keung et al. 2020, which selects on the evaluated languages themselves (an upper bound)."""
-    english = english_dev_evaluator(spec, cfg.dev_split, None, cfg.max_length, encoder_dir, labels, ctx)
+    english = english_dev_evaluator(spec, cfg.dev_split, None, cfg.max_length, encoder_dir, labels, ctx, cfg.doc_stride)
     scorers = {}
     if cfg.oracle_dev_examples:
         ref = SplitRef.parse(cfg.eval_split, spec.name, f"targets.{spec.name}.eval_split")
         langs = [lang for lang in data.available_languages(ref, ctx, cfg.languages) if lang != "en"]
-        scorers = {lang: _dev_scorer(spec, ref, lang, cfg.oracle_dev_examples, cfg.max_length, encoder_dir, labels, ctx) for lang in langs}
+        scorers = {lang: _dev_scorer(spec, ref, lang, cfg.oracle_dev_examples, cfg.max_length, encoder_dir, labels, ctx,
+                                     doc_stride=cfg.doc_stride) for lang in langs}
     if english is None and not scorers:
         return None
 
@@ -84,12 +87,12 @@ def target_evaluator(spec: TaskSpec, cfg: TargetConfig, encoder_dir: Path,
 
 def fit(model: torch.nn.Module, spec: TaskSpec, examples: Sequence[Example], labels: Sequence[str] | None,
         settings: TrainSettings, max_length: int, encoder_dir: Path, out: Path, phase: str, key: str,
-        evaluator: Evaluator | None, ctx: PhaseContext) -> tuple[TrainOutcome, PhaseRecord]:
+        evaluator: Evaluator | None, ctx: PhaseContext, doc_stride: int = 128) -> tuple[TrainOutcome, PhaseRecord]:
     """Featurize (cached) and train with resumable checkpoints under out/ckpt."""
     start = time.perf_counter()
     tokenizer = data.load_tokenizer(encoder_dir)
-    fs = data.features(ctx, spec.kind, examples, tokenizer, task=spec.name, split="train",
-                       language="en", max_length=max_length, labels=labels)
+    fs = data.features(ctx, spec.kind, examples, tokenizer, task=spec.name, split="train", language="en",
+                       max_length=max_length, labels=labels, **data.kind_options(spec.kind, doc_stride))
     lengths = fs.lengths()
     # Length-grouped micro-batches keep padding small while the order stays random per epoch.
     order = lambda epoch, micro: length_grouped_batches(lengths, micro, seed=settings.seed, epoch=epoch)  # noqa: E731
@@ -132,7 +135,8 @@ def predict_languages(artifact, spec: TaskSpec, cfg: TargetConfig, out: Path, ct
         counts[lang] = len(examples)
         write_gold_file(spec, lang, gold_for_file(spec, examples), out / "gold")
         sets[lang] = data.features(ctx, spec.kind, examples, tokenizer, task=spec.name, split=ref.split,
-                                   language=lang, max_length=cfg.max_length, labels=artifact.labels)
+                                   language=lang, max_length=cfg.max_length, labels=artifact.labels,
+                                   **data.kind_options(spec.kind, cfg.doc_stride))
     model = _task_model(artifact.encoder.path, spec.kind, artifact.labels, ctx)
     rows = []
     for selection, weights in artifact.weights.items():

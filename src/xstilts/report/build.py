@@ -21,6 +21,7 @@ CSV_TABLES: dict[str, Callable[[StudyAnalysis], pd.DataFrame | None]] = {
     "trials.csv": lambda a: a.trials,
     "gains.csv": lambda a: a.gains,
     "gains_by_task.csv": lambda a: a.task_gains,
+    "gains_by_setting.csv": lambda a: a.setting_table,
     "gains_by_cell.csv": lambda a: a.cells,
     "correlations.csv": lambda a: a.correlations,
     "effects_grid.csv": lambda a: a.grid,

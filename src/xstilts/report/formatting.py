@@ -10,6 +10,7 @@ import pandas as pd
 def number(value: float, digits: int = 2, signed: bool = False) -> str:
     if value is None or not math.isfinite(value):
         return "n/a"
+    value = round(value, digits) + 0.0  # + 0.0 turns -0.0 into 0.0, so "-0.00" never shows
     return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
 
 

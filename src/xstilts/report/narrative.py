@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from xstilts.analysis.bootstrap import Estimate
 from xstilts.analysis.efficiency import PARTIAL, RAW
 from xstilts.analysis.frame import ALL_TASKS
 from xstilts.analysis.selection import ALL_TRIALS, XTREME
@@ -40,14 +41,25 @@ def _described(row: pd.Series, symbol: str) -> str:
 def _verdict(raw_sign: int, partial_sign: int) -> str:
     direction = {1: "better", -1: "worse"}
     if raw_sign and not partial_sign:
-        return ("so the raw association comes from the settings (bigger batches run faster and their gains "
-                "differ), not from speed itself: at the same settings, faster runs do not measurably transfer "
-                "better or worse.")
+        return ("so the raw association comes from the settings (runs with other batch sizes, learning rates or "
+                "tasks differ both in speed and in gain), not from speed itself: at the same settings, faster runs "
+                "do not measurably transfer better or worse.")
     if partial_sign:
         lead = "even" if raw_sign == partial_sign else "although the raw association is not clear or differs,"
         return (f"so {lead} at the same batch size, learning rate and task, faster runs transfer "
                 f"{direction[partial_sign]}: the association is not only a batch-size effect.")
     return "so these data show no clear link between training speed and transfer."
+
+
+def speedup_sentence(speedup: Estimate | None) -> str:
+    if speedup is None:
+        return ""
+    factor = f"×{fmt.with_ci(speedup.value, speedup.ci_low, speedup.ci_high)}"
+    if speedup.ci_low > 1:
+        return f"Bigger batches ran faster: each doubling of the batch size multiplied examples/s by {factor}. "
+    if speedup.ci_high < 1:
+        return f"Bigger batches ran slower: each doubling of the batch size multiplied examples/s by {factor}. "
+    return f"Batch size did not clearly change throughput ({factor} examples/s per doubling). "
 
 
 def efficiency_answer(analysis: StudyAnalysis) -> str:
@@ -58,6 +70,7 @@ def efficiency_answer(analysis: StudyAnalysis) -> str:
                 "throughput relates to the XTREME gain.")
     text = (f"Across {int(spearman['n'])} finished trials, intermediate-phase throughput (examples/s) and XTREME "
             f"gain correlate at Spearman {_described(spearman, 'ρ')}; Pearson {_described(pearson, 'r')}. ")
+    text += speedup_sentence(analysis.batch_speedup)
     if not math.isfinite(partial["estimate"]):
         return text + "The partial correlation at fixed settings could not be estimated (too few trials)."
     text += (f"Holding batch size, learning rate (log scale) and intermediate task fixed, the partial correlation "

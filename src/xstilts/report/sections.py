@@ -69,7 +69,9 @@ def effects_section(analysis: StudyAnalysis) -> Section:
 
 def gains_section(analysis: StudyAnalysis) -> Section:
     blocks = [Paragraph("Gains are differences to the no-intermediate baseline with the same seed and target "
-                        "settings. XTREME averages each target task over its languages, then over the tasks present.")]
+                        "settings. XTREME averages each target task over its languages, then over the tasks present. "
+                        "gains_by_setting.csv has every setting's gain per target task with a CI over seeds; "
+                        "gains_by_cell.csv has every trial, target task and language.")]
     if not analysis.task_table.empty:
         blocks.append(Table("Mean gain per intermediate and target task [95% CI over trials]",
                             tables.task_table(analysis.task_table)))

@@ -7,16 +7,20 @@ understands). Tasks return the TrialResult as JSON; the driver alone writes the 
 Progress events travel through a small actor that the driver drains.
 
 ``--ray local`` starts a private single-node Ray bound to 127.0.0.1 without a dashboard;
-any other address (``auto``, ``host:port``) connects to that running cluster as it is.
+any other address (``auto``, ``host:port``) joins that running cluster as it is configured.
+Ray swaps a ``--node-ip-address`` of 127.0.0.1 for the machine's address and binds its
+servers to every interface; only its single-machine mode (RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0,
+read when ``ray`` is imported) keeps them on loopback. So ``ray`` is imported here lazily,
+after ``--ray local`` has set that variable.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import time
+from types import ModuleType
 from typing import Any
-
-import ray
 
 from xstilts.results import TrialResult
 from xstilts.sweep.spec import Resources
@@ -24,11 +28,11 @@ from xstilts.sweep.trials import Trial
 from xstilts.sweep.worker import TrialRequest, execute_trial, failed_result, result_from_json, result_to_json, run_request
 
 LOCAL = "local"
+LOOPBACK_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
 
 
-@ray.remote(num_cpus=0)
 class ProgressInbox:
-    """Collects (trial_id, event) pairs from tasks until the driver drains them."""
+    """A Ray actor: collects (trial_id, event) pairs from tasks until the driver drains them."""
 
     def __init__(self) -> None:
         self.events: list[tuple[str, dict]] = []
@@ -41,9 +45,8 @@ class ProgressInbox:
         return events
 
 
-@ray.remote
 def run_trial_task(request_json: str, inbox: Any, raise_errors: bool) -> str:
-    """One trial on a Ray worker. With ``raise_errors`` an exception reaches Ray, which retries."""
+    """A Ray task: one trial. With ``raise_errors`` an exception reaches Ray, which retries."""
     request = TrialRequest.from_json(request_json)
 
     def progress(event: dict) -> None:
@@ -53,16 +56,18 @@ def run_trial_task(request_json: str, inbox: Any, raise_errors: bool) -> str:
     return result_to_json(run(request, progress))
 
 
-def connect(address: str) -> None:
-    """Start a private local Ray (``local``) or join the cluster at ``address``."""
-    if ray.is_initialized():
-        return
+def connect(address: str) -> ModuleType:
+    """Start a private loopback Ray (``local``) or join the cluster at ``address``; returns ``ray``."""
     # Nothing leaves the machine unless the user asks: no usage reports.
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if address == LOCAL:
-        ray.init(include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
-    else:
-        ray.init(address=address, log_to_driver=False)
+        for name, value in LOOPBACK_ENV.items():
+            os.environ.setdefault(name, value)
+    ray = importlib.import_module("ray")
+    if not ray.is_initialized():
+        options = {"include_dashboard": False} if address == LOCAL else {"address": address}
+        ray.init(log_to_driver=False, **options)
+    return ray
 
 
 def _error_line(err: BaseException) -> str:
@@ -76,10 +81,10 @@ class RayRunner:
     capacity: int | None = None
 
     def __init__(self, pipeline: str, base: str, address: str, resources: Resources):
-        connect(address)
+        self.ray = connect(address)
         self.pipeline, self.base, self.resources = pipeline, base, resources
-        self.inbox = ProgressInbox.remote()
-        self.task = run_trial_task.options(
+        self.inbox = self.ray.remote(num_cpus=0)(ProgressInbox).remote()
+        self.task = self.ray.remote(run_trial_task).options(
             num_cpus=resources.num_cpus, num_gpus=resources.num_gpus,
             max_retries=resources.max_retries, retry_exceptions=resources.retry_exceptions,
         )
@@ -99,25 +104,25 @@ class RayRunner:
             time.sleep(timeout_s)
             return []
         refs = list(self._refs)
-        ready, _ = ray.wait(refs, num_returns=1, timeout=timeout_s)
+        ready, _ = self.ray.wait(refs, num_returns=1, timeout=timeout_s)
         if ready:
-            ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
+            ready, _ = self.ray.wait(refs, num_returns=len(refs), timeout=0)
         return [self._collect(ref) for ref in ready]
 
     def _collect(self, ref: Any) -> TrialResult:
         request = self._refs.pop(ref)
         try:
-            return result_from_json(ray.get(ref))
-        except ray.exceptions.RayError as err:  # retries exhausted, or the task raised
+            return result_from_json(self.ray.get(ref))
+        except self.ray.exceptions.RayError as err:  # retries exhausted, or the task raised
             return failed_result(request, _error_line(err))
 
     def progress_events(self) -> list[tuple[str, dict]]:
-        return ray.get(self.inbox.drain.remote())
+        return self.ray.get(self.inbox.drain.remote())
 
     def stop(self) -> None:
         for ref in self._refs:
-            ray.cancel(ref, force=True)
+            self.ray.cancel(ref, force=True)
         self._refs.clear()
 
     def close(self) -> None:
-        ray.shutdown()
+        self.ray.shutdown()

@@ -56,7 +56,7 @@ def _keys_to_compute(trial: Trial) -> set[str]:
 def next_ready(pending: list[Trial], running: Iterable[Trial]) -> Trial | None:
     """The first pending trial that computes no phase a running trial is computing."""
     busy = set().union(*(_keys_to_compute(t) for t in running))
-    return next(iter(pending), None)
+    return next((t for t in pending if not (_keys_to_compute(t) & busy)), None)
 
 
 def finalize(result: TrialResult, trial: Trial, plan: SweepPlan) -> TrialResult:

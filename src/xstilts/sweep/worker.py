@@ -2,14 +2,16 @@
 
 The request (JSON) names the pipeline module, the run config and overrides, and where to
 append progress events (JSON lines) and write the TrialResult (JSON, atomically). The
-worker exits when its parent dies, so a killed sweep driver leaves no trial running behind
-it; the next run resumes that trial's phases.
+worker dies with its parent, so a killed sweep driver leaves no trial running behind it;
+the next run resumes that trial's phases.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -23,6 +25,7 @@ from xstilts.results import TrialResult
 from xstilts.sweep.pipeline import Pipeline
 
 PARENT_POLL_S = 0.5
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclass(frozen=True)
@@ -82,16 +85,33 @@ def progress_appender(path: Path) -> Callable[[dict], None]:
     return emit
 
 
-def _exit_with_parent(parent_pid: int) -> None:
+def _poll_parent(parent_pid: int) -> None:
     while os.getppid() == parent_pid:
         time.sleep(PARENT_POLL_S)
-    os._exit(1)  # orphaned: the driver is gone, nobody would record this trial
+    os._exit(1)
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """End this process as soon as its parent (the driver) dies: nobody would record the trial.
+
+    On Linux the kernel sends SIGKILL at once (prctl PR_SET_PDEATHSIG); elsewhere a thread
+    polls the parent id.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) == 0:
+            if os.getppid() != parent_pid:  # the parent died before prctl took effect
+                os._exit(1)
+            return
+    except (OSError, AttributeError):  # no libc prctl: not Linux
+        pass
+    threading.Thread(target=_poll_parent, args=(parent_pid,), daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     request = TrialRequest.from_json(Path(argv[0]).read_text(encoding="utf-8"))
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    die_with_parent(os.getppid())
     progress = progress_appender(Path(request.progress_path)) if request.progress_path else None
     result = execute_trial(request, progress)
     atomic_write_text(request.result_path, result_to_json(result))

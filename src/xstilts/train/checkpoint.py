@@ -185,6 +185,14 @@ def prune_best(root: Path, keep: set[Path]) -> None:
             shutil.rmtree(path)
 
 
+def tidy_finished(root: Path, final: Path, live_best: set[Path]) -> None:
+    """Once DONE is written only the final checkpoint and the current best folders matter."""
+    for path in checkpoint_dirs(root):
+        if path.resolve() != final.resolve():
+            shutil.rmtree(path)
+    prune_best(root, live_best)
+
+
 def best_paths_referenced(root: Path) -> set[Path]:
     referenced = set()
     for path in checkpoint_dirs(root):

@@ -49,6 +49,15 @@ ProgressFn = Callable[[StepReport], None]
 
 
 @dataclass
+class Hooks:
+    """What the caller plugs into the loop."""
+
+    eval_fn: EvalFn | None
+    select_on: tuple[str, ...]  # selection keys; the first one drives early stopping
+    progress: ProgressFn | None
+
+
+@dataclass
 class Run:
     settings: TrainSettings
     root: Path
@@ -59,9 +68,7 @@ class Run:
     total_steps: int
     state: RunState
     meter: ThroughputMeter
-    eval_fn: EvalFn | None
-    select_on: tuple[str, ...]
-    progress: ProgressFn | None
+    hooks: Hooks
     saved_step: int | None  # step of the newest checkpoint on disk
 
 
@@ -77,12 +84,21 @@ def train(
     progress: ProgressFn | None = None,
     select_on: Sequence[str] = ("score",),
 ) -> TrainOutcome:
-    """Train ``model`` in place; resume from ``checkpoint_dir`` if it holds an unfinished run."""
+    """Train ``model`` in place; resume from ``checkpoint_dir`` if it holds an unfinished run.
+
+    ``eval_fn(model)`` returns named scores (higher is better); it runs every
+    ``settings.eval_every`` steps and at the end, on every process. Each key in ``select_on`` keeps
+    its best weights on disk (``outcome.best[key].path``); the first key drives early stopping.
+    ``batch_order(epoch, micro_batch_size)`` gives an epoch's micro-batches as dataset indices
+    (default: a seeded shuffle). ``progress`` receives a ``StepReport`` after every step.
+    A phase already marked DONE returns its recorded outcome at once, its final weights loaded.
+    """
     root = Path(checkpoint_dir)
     finished = _finished_outcome(root, model, settings)
     if finished is not None:
         return finished
-    run = _start_run(model, dataset, collate_fn, settings, root, eval_fn, batch_order, progress, tuple(select_on))
+    hooks = Hooks(eval_fn, tuple(select_on), progress)
+    run = _start_run(model, dataset, collate_fn, settings, root, batch_order, hooks)
     steps_before = run.state.step
     for batch in run.plan.iterate(settings.epochs, run.state.epoch, run.state.index_in_epoch):
         if run.state.step >= run.total_steps:
@@ -91,7 +107,7 @@ def train(
         if not result.finite:
             _mark_diverged(run.state, result)
             break
-        if _due(run.state.step, settings.eval_every) and run.eval_fn is not None:
+        if _due(run.state.step, settings.eval_every) and run.hooks.eval_fn is not None:
             _evaluate_and_select(run)
             if _patience_exhausted(run):
                 break
@@ -122,7 +138,7 @@ def _step_plan(
     return StepPlan(order, settings.micro_batch_size, settings.accumulation_steps(world), world, rank)
 
 
-def _start_run(model, dataset, collate_fn, settings, root, eval_fn, batch_order, progress, select_on) -> Run:
+def _start_run(model, dataset, collate_fn, settings, root, batch_order, hooks: Hooks) -> Run:
     accelerator = make_accelerator(settings)
     set_seed(settings.seed)
     plan = _step_plan(dataset, settings, batch_order, accelerator)
@@ -133,31 +149,32 @@ def _start_run(model, dataset, collate_fn, settings, root, eval_fn, batch_order,
     prepared, optimizer = accelerator.prepare(model, optimizer)
     state, saved_step = _resume_or_start(root, accelerator, model, optimizer, scheduler, settings)
     state.meta.update(total_steps=total_steps, world_size=plan.world_size, flop_params=count_flop_params(model))
+    runner = StepRunner(accelerator, prepared, optimizer, scheduler, dataset, collate_fn, settings.max_grad_norm)
+    prepared.train()
+    return Run(
+        settings=settings,
+        root=root,
+        accelerator=accelerator,
+        model=model,
+        runner=runner,
+        plan=plan,
+        total_steps=total_steps,
+        state=state,
+        meter=_throughput_meter(model, settings, accelerator, state),
+        hooks=hooks,
+        saved_step=saved_step,
+    )
+
+
+def _throughput_meter(model, settings: TrainSettings, accelerator: Accelerator, state: RunState) -> ThroughputMeter:
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
-    meter = ThroughputMeter(
+    return ThroughputMeter(
         flop_params=count_flop_params(model),
         warmup_steps=settings.throughput_warmup_steps,
         peak_flops=settings.peak_flops,
         memory_probe=memory_probe_for(accelerator.device),
         carried=state.meter,
-    )
-    runner = StepRunner(accelerator, prepared, optimizer, scheduler, dataset, collate_fn, settings.max_grad_norm)
-    prepared.train()
-    return Run(
-        settings,
-        root,
-        accelerator,
-        model,
-        runner,
-        plan,
-        total_steps,
-        state,
-        meter,
-        eval_fn,
-        select_on,
-        progress,
-        saved_step,
     )
 
 
@@ -222,9 +239,9 @@ def _train_step(run: Run, batch: StepBatch) -> StepResult:
     state.record_loss(result.loss, run.settings.log_every)
     if state.step % run.settings.log_every == 0:
         log.info("step %d/%d loss %.4f", state.step, run.total_steps, result.loss)
-    if run.progress is not None and run.accelerator.is_main_process:
+    if run.hooks.progress is not None and run.accelerator.is_main_process:
         learning_rate = run.runner.scheduler.get_last_lr()[0]
-        run.progress(
+        run.hooks.progress(
             StepReport(state.step, run.total_steps, batch.epoch, result.loss, learning_rate, state.examples_seen)
         )
     return result
@@ -245,9 +262,9 @@ def _mark_diverged(state: RunState, result: StepResult) -> None:
 
 def _evaluate_and_select(run: Run) -> None:
     state = run.state
-    scores = evaluate(run.eval_fn, run.model)
+    scores = evaluate(run.hooks.eval_fn, run.model)
     state.record_scores(scores)
-    improved = improved_keys(state.best, scores, run.select_on)
+    improved = improved_keys(state.best, scores, run.hooks.select_on)
     for key in improved:
         if run.accelerator.is_main_process:
             path = ckpt.save_best(run.root, key, state.step, run.model, scores)
@@ -255,7 +272,7 @@ def _evaluate_and_select(run: Run) -> None:
         relative = str(Path("best") / key / f"step-{state.step:08d}")
         state.best[key] = BestState(key=key, step=state.step, score=scores[key], scores=scores, path=relative)
     run.accelerator.wait_for_everyone()
-    state.evals_since_improvement = 0 if run.select_on[0] in improved else state.evals_since_improvement + 1
+    state.evals_since_improvement = 0 if run.hooks.select_on[0] in improved else state.evals_since_improvement + 1
 
 
 def _patience_exhausted(run: Run) -> bool:
@@ -274,26 +291,22 @@ def _save_checkpoint(run: Run) -> None:
     state = run.state
     state.meter = run.meter.carry()
     document = {"settings": run.settings.trajectory_fields(), "run": state.to_dict()}
+    runner, keep = run.runner, run.settings.keep_checkpoints
     if run.accelerator.is_main_process:
-        ckpt.save_checkpoint(
-            run.root,
-            state.step,
-            run.model,
-            run.runner.optimizer,
-            run.runner.scheduler,
-            document,
-            run.settings.keep_checkpoints,
-        )
-        live = {(run.root / best.path).resolve() for best in state.best.values()}
-        ckpt.prune_best(run.root, live | ckpt.best_paths_referenced(run.root))
+        ckpt.save_checkpoint(run.root, state.step, run.model, runner.optimizer, runner.scheduler, document, keep)
+        ckpt.prune_best(run.root, _live_best_paths(run) | ckpt.best_paths_referenced(run.root))
     run.accelerator.wait_for_everyone()
     run.saved_step = state.step
+
+
+def _live_best_paths(run: Run) -> set[Path]:
+    return {(run.root / best.path).resolve() for best in run.state.best.values()}
 
 
 def _finish(run: Run, steps_trained: int) -> TrainOutcome:
     state = run.state
     if state.status == "running":
-        if run.eval_fn is not None and state.last_eval_step != state.step:
+        if run.hooks.eval_fn is not None and state.last_eval_step != state.step:
             _evaluate_and_select(run)
         state.status = "done"
     state.flush_loss()
@@ -302,6 +315,7 @@ def _finish(run: Run, steps_trained: int) -> TrainOutcome:
     outcome = _outcome(run, steps_trained)
     if run.accelerator.is_main_process:
         ckpt.write_done(run.root, {"settings": run.settings.trajectory_fields(), "outcome": outcome.to_dict()})
+        ckpt.tidy_finished(run.root, run.root / outcome.final_checkpoint, _live_best_paths(run))
     run.accelerator.wait_for_everyone()
     # Give the caller back its module without accelerate's autocast wrapper around forward.
     run.accelerator.unwrap_model(run.runner.model, keep_fp32_wrapper=False)

@@ -94,8 +94,9 @@ class StepRunner:
         loss_sum = torch.zeros((), device=device)
         real = padded = 0
         for position, indices in enumerate(chunks):
-            inputs = send_to_device(self.collate_fn([self.dataset[i] for i in indices]), device)
-            chunk_real, chunk_padded = count_tokens(inputs)
+            collated = self.collate_fn([self.dataset[i] for i in indices])
+            chunk_real, chunk_padded = count_tokens(collated)  # on the host: no device sync mid-step
+            inputs = send_to_device(collated, device)
             real, padded = real + chunk_real, padded + chunk_padded
             share = len(indices) / batch.global_examples
             # Gradients are all-reduced on the step's last chunk only.

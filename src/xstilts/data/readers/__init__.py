@@ -55,7 +55,9 @@ def read(
     for name in options:
         if name not in accepted:
             known = ", ".join(accepted) or "none"
-            raise ConfigError(f"options.{name}", f"format {format!r} takes no such option (it takes: {known})")
+            raise ConfigError(
+                f"options.{name}", f"format {format!r} takes no such option (it takes: {known})"
+            )
     return READERS[format](Path(path), labels=labels, **options)
 
 

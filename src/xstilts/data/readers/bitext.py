@@ -31,7 +31,9 @@ def read_bucc(
     source_lang = source_lang or (match.group(1) if match else None)
     target_lang = target_lang or (match.group(2) if match else None)
     if not source_lang or not target_lang:
-        raise DataError(path, None, "cannot tell the languages from the name; pass source_lang and target_lang")
+        raise DataError(
+            path, None, "cannot tell the languages from the name; pass source_lang and target_lang"
+        )
     source_path = prefix.with_name(f"{prefix.name}.{source_lang}")
     target_path = prefix.with_name(f"{prefix.name}.{target_lang}")
     gold_path = prefix.with_name(f"{prefix.name}.gold")
@@ -81,8 +83,8 @@ def read_tatoeba(path: Path, *, labels: Sequence[str] | None = None) -> BitextCo
         (short_path, short), (long_path, long) = sorted(
             ((source_path, source), (target_path, target)), key=lambda side: len(side[1])
         )
-        message = f"this file has {len(long)} lines but {short_path.name} has {len(short)}; the files must be line-aligned"
-        raise DataError(long_path, len(short) + 1, message)
+        message = f"this file has {len(long)} lines but {short_path.name} has {len(short)}"
+        raise DataError(long_path, len(short) + 1, f"{message}; the files must be line-aligned")
     ids = [str(index) for index in range(len(source))]
     return BitextCorpus(
         source_lang, target_lang, dict(zip(ids, source)), dict(zip(ids, target)), tuple(zip(ids, ids))

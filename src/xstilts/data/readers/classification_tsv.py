@@ -98,7 +98,9 @@ def read_glue_tsv(
     for line_no, line in rows:
         fields = line.split("\t")
         if len(fields) < needed:
-            raise DataError(path, line_no, f"expected {len(header)} tab-separated columns, found {len(fields)}")
+            raise DataError(
+                path, line_no, f"expected {len(header)} tab-separated columns, found {len(fields)}"
+            )
         parsed.append((line_no, fields))
     ids = unique_ids(
         [fields[index[layout.id]] if layout.id in index else None for _, fields in parsed],
@@ -110,7 +112,11 @@ def read_glue_tsv(
             example_id,
             fields[index[layout.text_a]],
             fields[index[layout.text_b]] if layout.text_b else None,
-            checked_label(fields[index[layout.label]], path, line_no, labels, label_map) if has_label else None,
+            (
+                checked_label(fields[index[layout.label]], path, line_no, labels, label_map)
+                if has_label
+                else None
+            ),
         )
         for example_id, (line_no, fields) in zip(ids, parsed)
     ]
@@ -124,7 +130,11 @@ def _glue_layout(
     label: str | None,
     id_column: str | None,
 ) -> GlueLayout:
-    """The columns to read: the caller's choice (checked against the header) or a known layout."""
+    """The columns to read: a known layout (unless text_a is given) with the caller's overrides.
+
+    Every column the caller names must be in the header; a layout's label or id column may be
+    missing (test files have no labels).
+    """
     if text_a is None:
         layout = next(
             (known for known in GLUE_LAYOUTS if {known.text_a, known.text_b} - {None} <= set(header)),
@@ -132,9 +142,9 @@ def _glue_layout(
         )
         if layout is None:
             raise DataError(path, 1, f"no known GLUE columns in header {header!r:.80}; pass text_a=")
-        return layout._replace(**{k: v for k, v in (("label", label), ("id", id_column)) if v})
-    layout = GlueLayout(text_a, text_b, label or "label", id_column)
+    else:
+        layout = GlueLayout(text_a, text_b, "label", None)
     for name in (text_a, text_b, label, id_column):
         if name is not None and name not in header:
             raise DataError(path, 1, f"column {name!r} is not in the header {header!r:.80}")
-    return layout
+    return layout._replace(label=label or layout.label, id=id_column or layout.id)

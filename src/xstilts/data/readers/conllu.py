@@ -56,7 +56,9 @@ def read_conllu(
         TaggingExample(
             example_id,
             tuple(fields[FORM] for _, fields in sentence.words),
-            tuple(checked_label(fields[tag], path, line_no, labels, None) for line_no, fields in sentence.words),
+            tuple(
+                checked_label(fields[tag], path, line_no, labels, None) for line_no, fields in sentence.words
+            ),
         )
         for example_id, sentence in zip(ids, sentences)
     ]

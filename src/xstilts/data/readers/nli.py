@@ -32,9 +32,7 @@ def read_anli_jsonl(
 ) -> list[ClassificationExample]:
     """Official ANLI JSONL: `uid`, `context`, `hypothesis`, `label` (e/n/c)."""
     records = jsonl_records(path)
-    ids = unique_ids(
-        [record.get("uid") for _, record in records], [line_id(path, n) for n, _ in records]
-    )
+    ids = unique_ids([record.get("uid") for _, record in records], [line_id(path, n) for n, _ in records])
     return [
         ClassificationExample(
             example_id,

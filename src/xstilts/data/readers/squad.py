@@ -65,11 +65,17 @@ def _span_example(qa: Any, context: str, title: str, where: JsonPath) -> SpanExa
     question = _get(qa, "question", str, where)
     impossible = qa.get("is_impossible", False)
     if not isinstance(impossible, bool):
-        raise _Misplaced(where, "is_impossible", f"is_impossible should be true or false, found {impossible!r:.40}")
+        raise _Misplaced(
+            where, "is_impossible", f"is_impossible should be true or false, found {impossible!r:.40}"
+        )
     # v2.0 keeps would-be answers of impossible questions in plausible_answers, never in answers.
-    answers = () if impossible else tuple(
-        _answer(answer, context, (*where, "answers", k))
-        for k, answer in enumerate(_get(qa, "answers", list, where))
+    answers = (
+        ()
+        if impossible
+        else tuple(
+            _answer(answer, context, (*where, "answers", k))
+            for k, answer in enumerate(_get(qa, "answers", list, where))
+        )
     )
     return SpanExample(str(qa_id), question, context, answers, impossible, title)
 
@@ -79,7 +85,9 @@ def _answer(answer: Any, context: str, where: JsonPath) -> Answer:
     start = _get(answer, "answer_start", int, where)
     found = context[start : start + len(text)] if start >= 0 else ""
     if found != text:
-        message = f"answer_start {start} does not point at the answer {text!r:.60} (context there: {found!r:.60})"
+        message = (
+            f"answer_start {start} does not point at the answer {text!r:.60} (context there: {found!r:.60})"
+        )
         raise _Misplaced(where, "answer_start", message)
     return Answer(text, start)
 

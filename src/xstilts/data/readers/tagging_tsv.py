@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from xstilts.data.examples import TaggingExample
 from xstilts.data.readers._common import checked_label, line_id, numbered_lines, read_text, split_tsv
@@ -64,13 +64,17 @@ def _sentences(path: Path, columns: int) -> list[list[Row]]:
                 current = []
             continue
         fields = line.split("\t")
-        if len(fields) != columns or "" in fields:  # inline check: this loop runs once per token
-            split_tsv(path, line_no, line, expected=columns)
-            raise DataError(path, line_no, f"empty column {fields.index('') + 1}")
+        if len(fields) != columns or "" in fields:  # checked inline: this loop runs once per token
+            _reject_row(path, line_no, line, columns)
         current.append((line_no, fields))
     if current:
         sentences.append(current)
     return sentences
+
+
+def _reject_row(path: Path, line_no: int, line: str, columns: int) -> NoReturn:
+    fields = split_tsv(path, line_no, line, expected=columns)  # raises on a wrong column count
+    raise DataError(path, line_no, f"empty column {fields.index('') + 1}")
 
 
 def _shared_lang_prefix(sentences: list[list[Row]], token_column: int) -> str:

@@ -1,0 +1,107 @@
+"""Run the benchmarks and append their rows to BENCHMARKS.md.
+
+    python -m benchmarks.run [--quick] [--only NAME ...] [--threads N]
+
+Figure groups (``--only`` takes these names): training (throughput vs HF Trainer), padding
+(padding waste), zero-shot (all languages vs Trainer.predict), overhead (vs a bare loop),
+retrieval (embedding vs search, matrix product vs faiss, BUCC mining), sweep (intermediate-phase
+reuse). A group that raises is reported and skipped; the exit status is then 1. A missed
+target is a result, not an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import shlex
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+
+from benchmarks.machine import describe_machine, library_versions
+from benchmarks.padding import padding_figures
+from benchmarks.report import FORMATTERS, RunInfo, append_rows, format_target
+from benchmarks.retrieval import retrieval_figures
+from benchmarks.stats import FigureResult
+from benchmarks.sweep_reuse import sweep_reuse_figures
+from benchmarks.training import framework_overhead, training_throughput
+from benchmarks.workloads import REPO, SCALES, Scale
+from benchmarks.zero_shot import zero_shot_figures
+
+FIGURES: dict[str, Callable[[Scale], list[FigureResult]]] = {
+    "training": training_throughput,
+    "padding": padding_figures,
+    "zero-shot": zero_shot_figures,
+    "overhead": framework_overhead,
+    "retrieval": retrieval_figures,
+    "sweep": sweep_reuse_figures,
+}
+DEFAULT_THREADS = 2  # the same intra-op thread count for every side of every comparison
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (still 5 repetitions): ~3 min on 2 cores")
+    parser.add_argument("--only", nargs="+", choices=list(FIGURES), metavar="NAME", help=f"run only these: {', '.join(FIGURES)}")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="torch intra-op threads (default 2)")
+    parser.add_argument("--output", type=Path, default=REPO / "BENCHMARKS.md", help="file the rows are appended to")
+    return parser.parse_args(argv)
+
+
+def run_info(argv: Sequence[str]) -> RunInfo:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return RunInfo(
+        date=now.strftime("%Y-%m-%d %H:%M UTC"),
+        machine=describe_machine(),
+        versions=library_versions(),
+        command=shlex.join(["python", "-m", "benchmarks.run", *argv]),
+    )
+
+
+def show(figure: FigureResult) -> None:
+    fmt, spread = FORMATTERS[figure.unit], figure.spread
+    print(
+        f"  {figure.verdict:4}  {figure.name}: {fmt(spread.median)} "
+        f"[{fmt(spread.low)} – {fmt(spread.high)}, n={len(spread.samples)}], target {format_target(figure.target, figure.unit)}"
+    )
+    print(f"        {figure.setup}")
+
+
+def run_group(name: str, scale: Scale, output: Path, info: RunInfo) -> bool:
+    """Run one figure group and append its rows; False if it raised."""
+    start = time.perf_counter()
+    print(f"[{name}] running ({scale.name})", flush=True)
+    try:
+        figures = FIGURES[name](scale)
+    except Exception:  # one broken group must not cost the rows of the others
+        traceback.print_exc()
+        print(f"[{name}] FAILED after {time.perf_counter() - start:.0f} s", flush=True)
+        return False
+    for figure in figures:
+        show(figure)
+    append_rows(output, info, figures)
+    print(f"[{name}] done in {time.perf_counter() - start:.0f} s; {len(figures)} rows appended to {output}", flush=True)
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    import transformers
+
+    transformers.logging.set_verbosity_error()  # load reports and Trainer notices would drown the results
+    transformers.logging.disable_progress_bar()
+    scale = SCALES["quick" if args.quick else "full"]
+    info = run_info(argv)
+    print(f"{info.machine}; {info.versions}")
+    ok = [run_group(name, scale, args.output, info) for name in dict.fromkeys(args.only or FIGURES)]
+    return 0 if all(ok) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""Training throughput against HF Trainer, and xstilts' overhead over a bare training loop.
+
+Identical work on both sides of each comparison: a fresh copy of the same model (frozen word
+embeddings, as configs/mini.yaml trains on CPU), the same examples (one epoch over a seeded
+subset of exactly ``batch x steps`` examples, drawn anew each repetition), the same effective
+batch, maximum length and thread count. Clocks are read at the end of every optimizer step;
+the window starts at the end of the last warm-up step. Which side runs first alternates.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from benchmarks.hf_baseline import LEARNING_RATE, MAX_GRAD_NORM, PADDING_POLICIES, WEIGHT_DECAY, trainer_inputs, trainer_step_times
+from benchmarks.stats import FigureResult, Target, paired_ratios, rate_between, summarize
+from benchmarks.timing import run_interleaved
+from benchmarks.workloads import ENCODER_NAMES, TASK_DATA, Geometry, Scale, encoder_dir, load_tokenizer, task_features, task_model
+from transformers import PreTrainedTokenizerBase
+
+from xstilts.features import FeatureSet, length_grouped_batches, make_collate
+from xstilts.train.loop import train
+from xstilts.train.settings import TrainSettings
+
+THROUGHPUT_TASKS = ("pawsx", "panx")
+THROUGHPUT_TARGET = Target(">=", 1.5)
+OVERHEAD_TASK = "pawsx"
+OVERHEAD_TARGET = Target("<=", 1.05)
+SUBSET_SEED = 1234
+
+
+@dataclass
+class Workload:
+    task: str
+    encoder: str
+    features: FeatureSet
+    tokenizer: PreTrainedTokenizerBase
+    model: torch.nn.Module  # never trained: every run trains a deep copy
+
+    @property
+    def kind(self) -> str:
+        return self.features.kind
+
+    @property
+    def max_length(self) -> int:
+        return TASK_DATA[self.task].max_length
+
+
+def load_workload(task: str, encoder: str) -> Workload:
+    directory = encoder_dir(encoder)
+    tokenizer = load_tokenizer(directory)
+    features = task_features(task, tokenizer)
+    return Workload(task, encoder, features, tokenizer, task_model(directory, features.kind, len(_spec_labels(task))))
+
+
+def _spec_labels(task: str) -> list[str]:
+    from xstilts.tasks.registry import get_task
+
+    return get_task(TASK_DATA[task].task).labels
+
+
+def subset_rows(features, size: int, repetition: int) -> list[dict]:
+    if size > len(features):
+        raise ValueError(f"{size} examples wanted, only {len(features)} available")
+    chosen = np.random.default_rng([SUBSET_SEED, repetition]).choice(len(features), size, replace=False)
+    return [features[int(i)] for i in chosen]
+
+
+def xstilts_step_times(
+    model, rows: list[dict], kind: str, pad_id: int, geometry: Geometry, seed: int, max_grad_norm: float | None
+) -> list[float]:
+    """One epoch of xstilts ``train`` with the pipeline's length-grouped order; time after each step."""
+    lengths = [len(row["input_ids"]) for row in rows]
+    settings = TrainSettings(
+        learning_rate=LEARNING_RATE,
+        weight_decay=WEIGHT_DECAY,
+        max_grad_norm=max_grad_norm,
+        batch_size=geometry.batch_size,
+        micro_batch_size=geometry.micro_batch_size,
+        epochs=1,
+        warmup_ratio=0.0,
+        seed=seed,
+        log_every=geometry.total_steps,
+        checkpoint_every=geometry.total_steps,  # the only checkpoint comes after the last timestamp
+        keep_checkpoints=1,
+        throughput_warmup_steps=geometry.warmup_steps,
+    )
+    stamps: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="xstilts-bench-") as checkpoints:
+        train(
+            model,
+            rows,
+            make_collate(kind, pad_id),
+            settings,
+            checkpoint_dir=checkpoints,
+            batch_order=lambda epoch, micro: length_grouped_batches(lengths, micro, seed=seed, epoch=epoch),
+            progress=lambda report: stamps.append(time.perf_counter()),
+        )
+    return stamps
+
+
+def bare_step_times(model, rows: list[dict], kind: str, pad_id: int, geometry: Geometry, seed: int) -> list[float]:
+    """The same batches as xstilts (same order, same collate) through a plain PyTorch loop."""
+    if geometry.accumulation != 1:
+        raise ValueError("the bare loop does not accumulate: use micro_batch_size == batch_size")
+    collate = make_collate(kind, pad_id)
+    lengths = [len(row["input_ids"]) for row in rows]
+    optimizer = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad], lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY
+    )
+    model.train()
+    stamps = []
+    for indices in length_grouped_batches(lengths, geometry.micro_batch_size, seed=seed, epoch=0):
+        loss = model(**collate([rows[i] for i in indices])).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        stamps.append(time.perf_counter())
+    return stamps
+
+
+def timed_rate(stamps: list[float], geometry: Geometry, per_step: int) -> float:
+    """``per_step`` units per second over the timed steps."""
+    if len(stamps) != geometry.total_steps:
+        raise RuntimeError(f"expected {geometry.total_steps} optimizer steps, timed {len(stamps)}")
+    return rate_between(stamps, geometry.warmup_steps - 1, geometry.total_steps - 1, per_step * geometry.timed_steps)
+
+
+def _throughput_repetition(work: Workload, geometry: Geometry, repetition: int) -> dict[str, float]:
+    rows = subset_rows(work.features, geometry.examples, repetition)
+    hf_rows, collator = trainer_inputs(work.kind, rows, work.tokenizer, work.max_length)
+    pad_id = work.tokenizer.pad_token_id
+
+    def ours() -> float:
+        stamps = xstilts_step_times(copy.deepcopy(work.model), rows, work.kind, pad_id, geometry, repetition, MAX_GRAD_NORM)
+        return timed_rate(stamps, geometry, geometry.batch_size)
+
+    def theirs() -> float:
+        with tempfile.TemporaryDirectory(prefix="trainer-bench-") as output:
+            stamps = trainer_step_times(copy.deepcopy(work.model), hf_rows, collator, geometry, repetition, Path(output))
+        return timed_rate(stamps, geometry, geometry.batch_size)
+
+    return run_interleaved({"xstilts": ours, "trainer": theirs}, repetition)
+
+
+def throughput_figure(work: Workload, geometry: Geometry, repetitions: int) -> FigureResult:
+    rates = [_throughput_repetition(work, geometry, r) for r in range(repetitions)]
+    ours, theirs = [r["xstilts"] for r in rates], [r["trainer"] for r in rates]
+    setup = (
+        f"examples/s: xstilts train() (length-grouped batches, dynamic padding) vs HF Trainer "
+        f"({PADDING_POLICIES[work.kind][0]}; random sampler; default optimizer); "
+        f"{ENCODER_NAMES[work.encoder]}, frozen word embeddings; {work.task} "
+        f"{TASK_DATA[work.task].split}-{TASK_DATA[work.task].language}, max length {work.max_length}; "
+        f"{geometry.describe()}; same {geometry.examples} examples per repetition; {torch.get_num_threads()} threads; "
+        f"median examples/s xstilts {np.median(ours):.1f}, Trainer {np.median(theirs):.1f}"
+    )
+    return FigureResult(
+        name=f"training throughput vs Trainer — {work.task}, {work.encoder}",
+        spread=summarize(paired_ratios(ours, theirs)),
+        unit="x",
+        target=THROUGHPUT_TARGET,
+        setup=setup,
+        details={"xstilts_examples_per_s": ours, "trainer_examples_per_s": theirs},
+    )
+
+
+def training_throughput(scale: Scale) -> list[FigureResult]:
+    figures = []
+    for encoder, geometry in scale.training.items():
+        for task in THROUGHPUT_TASKS:
+            figures.append(throughput_figure(load_workload(task, encoder), geometry, scale.repetitions))
+    return figures
+
+
+def _overhead_repetition(work: Workload, geometry: Geometry, repetition: int) -> dict[str, float]:
+    rows = subset_rows(work.features, geometry.examples, repetition)
+    pad_id = work.tokenizer.pad_token_id
+
+    def ours() -> float:
+        stamps = xstilts_step_times(copy.deepcopy(work.model), rows, work.kind, pad_id, geometry, repetition, None)
+        return timed_rate(stamps, geometry, 1)
+
+    def bare() -> float:
+        return timed_rate(bare_step_times(copy.deepcopy(work.model), rows, work.kind, pad_id, geometry, repetition), geometry, 1)
+
+    return run_interleaved({"xstilts": ours, "bare": bare}, repetition)
+
+
+def framework_overhead(scale: Scale) -> list[FigureResult]:
+    work, geometry = load_workload(OVERHEAD_TASK, scale.overhead_encoder), scale.overhead
+    rates = [_overhead_repetition(work, geometry, r) for r in range(scale.repetitions)]
+    bare, ours = [r["bare"] for r in rates], [r["xstilts"] for r in rates]
+    setup = (
+        f"seconds per optimizer step, xstilts train() / a bare forward-backward-AdamW loop over the same "
+        f"length-grouped batches with the same collate; no gradient clipping on either side; "
+        f"{ENCODER_NAMES[work.encoder]}, frozen word embeddings; {work.task}, max length {work.max_length}; "
+        f"{geometry.describe()}; {torch.get_num_threads()} threads; median s/step xstilts "
+        f"{1 / np.median(ours):.3f}, bare {1 / np.median(bare):.3f}"
+    )
+    return [
+        FigureResult(
+            name=f"framework overhead vs bare loop — {work.task}, {work.encoder}",
+            spread=summarize(paired_ratios(bare, ours)),  # steps/s ratio bare/ours = time ratio ours/bare
+            unit="x",
+            target=OVERHEAD_TARGET,
+            setup=setup,
+            details={"xstilts_steps_per_s": ours, "bare_steps_per_s": bare},
+        )
+    ]

@@ -1,0 +1,7 @@
+"""`python -m xstilts`."""
+
+import sys
+
+from xstilts.cli import main
+
+sys.exit(main())
