@@ -22,7 +22,8 @@ def describe_machine() -> str:
     import torch
 
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    return f"{cpu_model()}, {os.cpu_count()} cores, {torch.get_num_threads()} threads, {gpu}"
+    wait = os.environ.get("OMP_WAIT_POLICY", "default")
+    return f"{cpu_model()}, {os.cpu_count()} cores, {torch.get_num_threads()} threads (OMP_WAIT_POLICY {wait}), {gpu}"
 
 
 def library_versions() -> str:

@@ -37,7 +37,11 @@ def max_length_waste(lengths: Sequence[int], max_length: int) -> float:
 
 def _describe(task: str, lengths: list[int], batch_size: int, what: str) -> str:
     data = TASK_DATA[task]
-    window = f"windows of {data.max_length}/{data.options['doc_stride']}" if data.options else f"max length {data.max_length}"
+    window = (
+        f"windows of {data.max_length}/{data.options['doc_stride']}"
+        if data.options
+        else f"max length {data.max_length}"
+    )
     random_waste = padding_waste(random_batches(len(lengths), batch_size, 0), lengths)
     return (
         f"{what}, batch {batch_size}; {task} {data.split}-{data.language}: {len(lengths)} features, {window}, "

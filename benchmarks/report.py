@@ -116,8 +116,10 @@ def table_head() -> str:
 
 def append_rows(path: Path, run: RunInfo, figures: Sequence[FigureResult]) -> None:
     """Add one row per figure to ``path``, creating it (header and table head) if absent."""
-    text = path.read_text(encoding="utf-8") if path.is_file() else HEADER + table_head()
-    if not text.endswith("\n"):
+    text = path.read_text(encoding="utf-8") if path.is_file() else HEADER
+    if text and not text.endswith("\n"):
         text += "\n"
+    if table_head().splitlines()[0] not in text:
+        text += ("\n" if text.strip() else "") + table_head()
     rows = "".join(format_row(run, figure) + "\n" for figure in figures)
     atomic_write_text(path, text + rows)

@@ -119,14 +119,16 @@ def search_figure(label: str, shapes: list[tuple[int, int]], width: int, scale: 
     problems = [(unit_vectors(s, width, 2 * i), unit_vectors(t, width, 2 * i + 1)) for i, (s, t) in enumerate(shapes)]
     runs = [
         run_interleaved(
-            {"matrix": lambda: timed(lambda: _search_all(matrix_product_search, problems)),
-             "faiss": lambda: timed(lambda: _search_all(faiss_search, problems))},
+            {
+                "matrix": lambda: timed(lambda: _search_all(matrix_product_search, problems)),
+                "faiss": lambda: timed(lambda: _search_all(faiss_search, problems)),
+            },
             repetition,
         )
         for repetition in range(scale.repetitions)
     ]
     matrix_s, faiss_s = [r["matrix"][0] for r in runs], [r["faiss"][0] for r in runs]
-    same = np.mean(np.concatenate([a == b for a, b in zip(runs[0]["matrix"][1], runs[0]["faiss"][1])]))
+    same = np.mean(np.concatenate([a == b for a, b in zip(runs[0]["matrix"][1], runs[0]["faiss"][1], strict=True)]))
     speedup = summarize(paired_ratios(matrix_s, faiss_s))
     setup = (
         f"faiss speed-up = matrix-product time / faiss IndexFlatIP time (> 1: faiss faster; "
@@ -155,7 +157,12 @@ def search_figures(scale: Scale) -> list[FigureResult]:
     bucc_shape = [(min(len(bucc.source), cap), min(len(bucc.target), cap))]
     return [
         search_figure(f"tatoeba ({len(tatoeba)} languages, full size)", tatoeba, width, scale),
-        search_figure(f"bucc {BUCC_LANGUAGE}-en {BUCC_SPLIT}" + ("" if scale.search_rows_cap is None else f" (capped at {cap})"), bucc_shape, width, scale),
+        search_figure(
+            f"bucc {BUCC_LANGUAGE}-en {BUCC_SPLIT}" + ("" if scale.search_rows_cap is None else f" (capped at {cap})"),
+            bucc_shape,
+            width,
+            scale,
+        ),
     ]
 
 
@@ -173,11 +180,12 @@ def bucc_mining(scale: Scale) -> FigureResult:
     corpus = bucc_corpus(scale.bucc_sentences)
     runs = [_mine(embedder, corpus) for _ in range(scale.repetitions)]
     rates = [len(corpus.source) / (e + s) for e, s in runs]
+    embedding_share = np.median([e / (e + s) for e, s in runs])
     setup = (
-        f"candidate pairs (each {BUCC_LANGUAGE} sentence's best English match) per second, end to end: embedding "
-        f"both sides + pipeline BUCC searcher (matrix product, F1-tuned threshold); {len(corpus.source)} {BUCC_LANGUAGE} × "
-        f"{len(corpus.target)} en sentences of {BUCC_SPLIT} (gold pairs first); {ENCODER_NAMES[scale.retrieval_encoder]}; "
-        f"embedding is {100 * np.median([e / (e + s) for e, s in runs]):.1f} % of the time"
+        f"candidate pairs (each {BUCC_LANGUAGE} sentence's best English match) per second, end to end: "
+        f"embedding both sides + pipeline BUCC searcher (matrix product, F1-tuned threshold); "
+        f"{len(corpus.source)} {BUCC_LANGUAGE} × {len(corpus.target)} en sentences of {BUCC_SPLIT} (gold pairs "
+        f"first); {ENCODER_NAMES[scale.retrieval_encoder]}; embedding is {100 * embedding_share:.1f} % of the time"
     )
     return FigureResult(
         name=f"BUCC mining speed — {BUCC_LANGUAGE}-en, {scale.retrieval_encoder}",

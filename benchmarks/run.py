@@ -46,14 +46,16 @@ DEFAULT_THREADS = 2  # the same intra-op thread count for every side of every co
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (still 5 repetitions): ~3 min on 2 cores")
-    parser.add_argument("--only", nargs="+", choices=list(FIGURES), metavar="NAME", help=f"run only these: {', '.join(FIGURES)}")
+    parser.add_argument(
+        "--only", nargs="+", choices=list(FIGURES), metavar="NAME", help=f"run only these: {', '.join(FIGURES)}"
+    )
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="torch intra-op threads (default 2)")
     parser.add_argument("--output", type=Path, default=REPO / "BENCHMARKS.md", help="file the rows are appended to")
     return parser.parse_args(argv)
 
 
 def run_info(argv: Sequence[str]) -> RunInfo:
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     return RunInfo(
         date=now.strftime("%Y-%m-%d %H:%M UTC"),
         machine=describe_machine(),
@@ -64,9 +66,10 @@ def run_info(argv: Sequence[str]) -> RunInfo:
 
 def show(figure: FigureResult) -> None:
     fmt, spread = FORMATTERS[figure.unit], figure.spread
+    target = format_target(figure.target, figure.unit)
     print(
         f"  {figure.verdict:4}  {figure.name}: {fmt(spread.median)} "
-        f"[{fmt(spread.low)} – {fmt(spread.high)}, n={len(spread.samples)}], target {format_target(figure.target, figure.unit)}"
+        f"[{fmt(spread.low)} – {fmt(spread.high)}, n={len(spread.samples)}], target {target}"
     )
     print(f"        {figure.setup}")
 

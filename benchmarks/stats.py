@@ -37,7 +37,7 @@ def paired_ratios(numerators: Sequence[float], denominators: Sequence[float]) ->
         raise ValueError(f"unpaired measurements: {len(numerators)} vs {len(denominators)}")
     if any(value <= 0 for value in denominators):
         raise ValueError("a denominator is not positive: nothing was measured")
-    return [top / bottom for top, bottom in zip(numerators, denominators)]
+    return [top / bottom for top, bottom in zip(numerators, denominators, strict=True)]
 
 
 def rate_between(timestamps: Sequence[float], first: int, last: int, amount: float) -> float:

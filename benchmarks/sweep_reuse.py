@@ -34,7 +34,9 @@ def per_target_trials(config_path: Path, overrides: list[str]) -> list[Trial]:
         single["targets"] = {task: target}
         config = validate_config(single, source=str(config_path))
         phases = tuple(pipeline.plan_trial(config))
-        trials.append(Trial(trial_id=trial_id_of(config), overrides=(), params={"target": task}, phases=phases, config=config))
+        trials.append(
+            Trial(trial_id=trial_id_of(config), overrides=(), params={"target": task}, phases=phases, config=config)
+        )
     return trials
 
 

@@ -6,6 +6,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from benchmarks.stats import rate_between
+from benchmarks.workloads import Geometry
+
 
 def run_interleaved(runs: dict[str, Callable[[], Any]], repetition: int) -> dict[str, Any]:
     """Run every side once; the order flips between repetitions so neither side always goes
@@ -19,3 +22,10 @@ def timed(run: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     result = run()
     return time.perf_counter() - start, result
+
+
+def timed_rate(stamps: list[float], geometry: Geometry, per_step: float) -> float:
+    """``per_step`` units per second over the timed steps, from end-of-step timestamps."""
+    if len(stamps) != geometry.total_steps:
+        raise RuntimeError(f"expected {geometry.total_steps} optimizer steps, timed {len(stamps)}")
+    return rate_between(stamps, geometry.warmup_steps - 1, geometry.total_steps - 1, per_step * geometry.timed_steps)

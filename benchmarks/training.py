@@ -17,13 +17,29 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
-from benchmarks.hf_baseline import LEARNING_RATE, MAX_GRAD_NORM, PADDING_POLICIES, WEIGHT_DECAY, trainer_inputs, trainer_step_times
-from benchmarks.stats import FigureResult, Target, paired_ratios, rate_between, summarize
-from benchmarks.timing import run_interleaved
-from benchmarks.workloads import ENCODER_NAMES, TASK_DATA, Geometry, Scale, encoder_dir, load_tokenizer, task_features, task_model
 from transformers import PreTrainedTokenizerBase
 
+from benchmarks.hf_baseline import (
+    LEARNING_RATE,
+    MAX_GRAD_NORM,
+    PADDING_POLICIES,
+    WEIGHT_DECAY,
+    trainer_inputs,
+    trainer_step_times,
+)
+from benchmarks.stats import FigureResult, Target, paired_ratios, summarize
+from benchmarks.timing import run_interleaved, timed_rate
+from benchmarks.workloads import (
+    ENCODER_NAMES,
+    TASK_DATA,
+    Geometry,
+    Scale,
+    encoder_dir,
+    load_tokenizer,
+    subset_rows,
+    task_features,
+    task_model,
+)
 from xstilts.features import FeatureSet, length_grouped_batches, make_collate
 from xstilts.train.loop import train
 from xstilts.train.settings import TrainSettings
@@ -32,7 +48,6 @@ THROUGHPUT_TASKS = ("pawsx", "panx")
 THROUGHPUT_TARGET = Target(">=", 1.5)
 OVERHEAD_TASK = "pawsx"
 OVERHEAD_TARGET = Target("<=", 1.05)
-SUBSET_SEED = 1234
 
 
 @dataclass
@@ -63,13 +78,6 @@ def _spec_labels(task: str) -> list[str]:
     from xstilts.tasks.registry import get_task
 
     return get_task(TASK_DATA[task].task).labels
-
-
-def subset_rows(features, size: int, repetition: int) -> list[dict]:
-    if size > len(features):
-        raise ValueError(f"{size} examples wanted, only {len(features)} available")
-    chosen = np.random.default_rng([SUBSET_SEED, repetition]).choice(len(features), size, replace=False)
-    return [features[int(i)] for i in chosen]
 
 
 def xstilts_step_times(
@@ -125,25 +133,22 @@ def bare_step_times(model, rows: list[dict], kind: str, pad_id: int, geometry: G
     return stamps
 
 
-def timed_rate(stamps: list[float], geometry: Geometry, per_step: int) -> float:
-    """``per_step`` units per second over the timed steps."""
-    if len(stamps) != geometry.total_steps:
-        raise RuntimeError(f"expected {geometry.total_steps} optimizer steps, timed {len(stamps)}")
-    return rate_between(stamps, geometry.warmup_steps - 1, geometry.total_steps - 1, per_step * geometry.timed_steps)
-
-
 def _throughput_repetition(work: Workload, geometry: Geometry, repetition: int) -> dict[str, float]:
     rows = subset_rows(work.features, geometry.examples, repetition)
     hf_rows, collator = trainer_inputs(work.kind, rows, work.tokenizer, work.max_length)
     pad_id = work.tokenizer.pad_token_id
 
     def ours() -> float:
-        stamps = xstilts_step_times(copy.deepcopy(work.model), rows, work.kind, pad_id, geometry, repetition, MAX_GRAD_NORM)
+        stamps = xstilts_step_times(
+            copy.deepcopy(work.model), rows, work.kind, pad_id, geometry, repetition, MAX_GRAD_NORM
+        )
         return timed_rate(stamps, geometry, geometry.batch_size)
 
     def theirs() -> float:
         with tempfile.TemporaryDirectory(prefix="trainer-bench-") as output:
-            stamps = trainer_step_times(copy.deepcopy(work.model), hf_rows, collator, geometry, repetition, Path(output))
+            stamps = trainer_step_times(
+                copy.deepcopy(work.model), hf_rows, collator, geometry, repetition, Path(output)
+            )
         return timed_rate(stamps, geometry, geometry.batch_size)
 
     return run_interleaved({"xstilts": ours, "trainer": theirs}, repetition)
@@ -187,7 +192,9 @@ def _overhead_repetition(work: Workload, geometry: Geometry, repetition: int) ->
         return timed_rate(stamps, geometry, 1)
 
     def bare() -> float:
-        return timed_rate(bare_step_times(copy.deepcopy(work.model), rows, work.kind, pad_id, geometry, repetition), geometry, 1)
+        return timed_rate(
+            bare_step_times(copy.deepcopy(work.model), rows, work.kind, pad_id, geometry, repetition), geometry, 1
+        )
 
     return run_interleaved({"xstilts": ours, "bare": bare}, repetition)
 

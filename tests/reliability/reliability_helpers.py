@@ -21,9 +21,9 @@ BASE_CONFIG: dict[str, Any] = {
     "threads": 1,
     "eval_batch_size": 32,
     "intermediate": {"task": "sst2", "train_split": "train[0:64]", "dev_split": "dev[0:32]",
-                     "max_length": 32, "train": TRAIN},
+                     "max_length": 32, "train": dict(TRAIN)},
     "targets": {"pawsx": {"train_split": "pawsx:dev[0:64]", "dev_split": "dev[64:96]", "eval_split": "dev[100:132]",
-                          "languages": ["en", "de"], "max_length": 48, "train": TRAIN}},
+                          "languages": ["en", "de"], "max_length": 48, "train": dict(TRAIN)}},
 }
 # A learning rate this large makes AdamW's first update overflow the tiny BERT's activations:
 # the second step's loss is NaN. Real divergence, nothing injected.

@@ -221,9 +221,9 @@ def _scores(config: FakeConfig, plans: list[PhasePlan]) -> list[ScoreRow]:
 
 
 def run_trial(config: FakeConfig, *, trial_id: str, progress: Callable[[dict], None] | None = None) -> TrialResult:
-    pid_dir = Path(config.work_dir) / "pids"
-    pid_dir.mkdir(parents=True, exist_ok=True)
-    (pid_dir / f"{trial_id}.{os.getpid()}").touch()
+    Path(config.work_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(config.work_dir) / "attempts.log", "a", encoding="utf-8") as log:
+        log.write(f"{trial_id} {os.getpid()}\n")  # one line per call, with the process running it
     plans = plan_trial(config)
     params = {"intermediate_task": config.intermediate.task, "seed": config.seed}
     records, status = [], "done"

@@ -39,3 +39,9 @@ SMALL_GRID = {
     "intermediate.train.learning_rate": ["1e-5"],
     "seed": [0],
 }
+
+
+def attempts(work_dir: Path) -> list[tuple[str, int]]:
+    """(trial_id, pid) for every call of the fake pipeline's run_trial, in order."""
+    lines = (work_dir / "attempts.log").read_text().split("\n")
+    return [(trial, int(pid)) for trial, pid in (line.split() for line in lines if line)]

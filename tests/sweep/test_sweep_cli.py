@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from xstilts.cli import app, main
+from xstilts.cli import main
 from xstilts.store.sqlite import ResultStore
 
 from sweep_helpers import FAKE, SMALL_GRID, write_sweep
@@ -33,7 +33,8 @@ def test_plan_json_calibrates_into_the_store(tmp_path, capsys):
     assert plan["summary"]["rate"].startswith("calibrated")
     estimates = [p["seconds_per_step"] for t in plan["trials"] for p in t["phases"] if p["steps"]]
     assert all(0.005 < s < 0.2 for s in estimates)  # about the fake's 0.01 s sleep per step
-    assert ResultStore(store).trial_count() == 0  # calibrations only
+    with ResultStore(store) as db:
+        assert db.trial_count() == 0  # calibrations only
 
 
 @pytest.mark.parametrize(
@@ -72,8 +73,7 @@ def test_run_then_results(tmp_path, capsys):
 
 def test_run_with_failures_exits_1(tmp_path, capsys):
     path = write_sweep(tmp_path, SMALL_GRID, overrides={"fake.fail_task": "sst2"})
-    # The command's own exit code (typer.Exit(1)), read from the typer app directly.
-    code = app(args=["sweep", "run", str(path), "--pipeline", FAKE, "--no-calibrate",
-                     "--store", str(tmp_path / "results.sqlite")], standalone_mode=False)
+    code = main(["sweep", "run", str(path), "--pipeline", FAKE, "--no-calibrate",
+                 "--store", str(tmp_path / "results.sqlite")])
     assert code == 1
     assert "1 done, 2 failed" in capsys.readouterr().out

@@ -8,6 +8,7 @@ import math
 import pytest
 import sweep_fake_pipeline as fake
 
+from xstilts.cli import main
 from xstilts.store.sqlite import ResultStore
 from xstilts.sweep.pipeline import Pipeline
 from xstilts.sweep.plan import CalibratedRate, DefaultRate, optimizer_steps, plan_sweep
@@ -92,3 +93,11 @@ def test_plan_json_lists_trials_and_phases(tmp_path):
     assert data["summary"]["trials"] == 3
     assert [len(t["phases"]) for t in data["trials"]] == [4, 5, 5]
     assert {p["state"] for t in data["trials"] for p in t["phases"]} == {"compute"}
+
+
+def test_training_phases_without_examples_are_flagged(tmp_path, capsys):
+    path = write_sweep(tmp_path, SMALL_GRID, overrides={"targets.pawsx.train.epochs": 0})
+    plan = plan_sweep(trials_of(path), DefaultRate())
+    assert plan.summary()["training_phases_without_examples"] == ["target pawsx"]
+    assert main(["sweep", "plan", str(path), "--no-calibrate", "--pipeline", FAKE]) == 0
+    assert "warning: no training examples found for target pawsx" in capsys.readouterr().out

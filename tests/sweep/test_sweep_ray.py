@@ -13,11 +13,13 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import types
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +37,7 @@ from xstilts.sweep.runner import SweepDriver
 from xstilts.sweep.spec import load_sweep
 from xstilts.sweep.trials import expand_sweep
 
-from sweep_helpers import FAKE, HERE, SMALL_GRID, steps_logged, write_sweep
+from sweep_helpers import FAKE, HERE, SMALL_GRID, attempts, steps_logged, write_sweep
 
 RAY = Path(sys.executable).parent / "ray"
 LOOPBACK_IPS = ("127.0.0.1", "::ffff:127.0.0.1", "::1")
@@ -200,12 +202,12 @@ def test_a_killed_worker_is_retried_and_nothing_is_lost_or_duplicated(ray_cluste
         statuses, frame = store.trial_statuses(), store.results_frame()
     assert len(statuses) == 3 and set(statuses.values()) == {"done"}
     assert len(frame) == 15 and not frame.duplicated(["trial_id", "target_task", "language"]).any()
-    attempts: dict[str, set[int]] = {}
-    for marker in (work / "pids").iterdir():
-        attempts.setdefault(marker.stem, set()).add(int(marker.suffix[1:]))
-    retried = [trial for trial, pids in attempts.items() if killed in pids]
-    assert len(retried) == 1 and len(attempts[retried[0]]) == 2  # killed once, rerun by another worker
-    assert all(len(pids) == 1 for trial, pids in attempts.items() if trial != retried[0])
+    runs = attempts(work)  # a Ray worker process may run several trials one after another
+    per_trial = Counter(trial for trial, _ in runs)
+    assert sorted(per_trial.values()) == [1, 1, 2]  # exactly one trial ran twice
+    retried = next(trial for trial, n in per_trial.items() if n == 2)
+    first, second = [pid for trial, pid in runs if trial == retried]
+    assert first == killed and second != killed  # killed mid-trial, then rerun by another worker
     for key, steps in steps_logged(work).items():
         assert steps == list(range(len(steps))), key  # the retry resumed; no step trained twice
 
@@ -229,3 +231,18 @@ def test_local_mode_starts_a_private_loopback_ray_without_dashboard(monkeypatch)
     ray_runner.connect("10.1.2.3:6379")  # a named cluster is joined as configured
     assert calls[1] == {"log_to_driver": False, "address": "10.1.2.3:6379"}
     assert seen_env[1] == dict.fromkeys(ray_runner.LOOPBACK_ENV)
+
+
+def test_with_retry_exceptions_a_raising_trial_is_retried_then_recorded_failed(ray_cluster, tmp_path):
+    path = write_sweep(tmp_path, SMALL_GRID, overrides={"fake.fail_task": "sst2"},
+                       resources={"max_retries": 1, "retry_exceptions": True})
+    driver = ray_sweep(ray_cluster, path)
+    output, _ = driver.communicate(timeout=300)
+    assert driver.returncode == 1 and "1 done, 2 failed" in output, output[-2000:]
+    store = tmp_path / "results.sqlite"
+    failed = sqlite3.connect(store).execute("SELECT trial_id, error FROM trials WHERE status = 'failed'").fetchall()
+    with ResultStore(store) as db:
+        assert set(db.trial_statuses().values()) == {"done", "failed"}
+    assert len(failed) == 2 and all("fake failure in sst2" in error for _, error in failed)
+    runs = [trial for trial, _ in attempts(tmp_path / "work")]
+    assert all(runs.count(trial) == 2 for trial, _ in failed)  # the first try and one retry

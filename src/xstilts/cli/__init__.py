@@ -13,7 +13,7 @@ import typer
 from xstilts.errors import XstiltsError
 
 # Subcommand modules, each exposing register(app: typer.Typer).
-SUBCOMMANDS = ("tasks", "data", "score", "run", "sweep", "results", "report")
+SUBCOMMANDS = ("tasks", "data", "score", "run", "sweep", "results", "report", "study")
 
 app = typer.Typer(
     help="English intermediate-task training and zero-shot cross-lingual transfer on XTREME.",
@@ -27,7 +27,8 @@ for _name in SUBCOMMANDS:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        app(args=argv, prog_name="xstilts", standalone_mode=False)
+        # Outside standalone mode click *returns* a typer.Exit's code instead of raising it.
+        code = app(args=argv, prog_name="xstilts", standalone_mode=False)
     except XstiltsError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     except typer.TyperException as err:  # usage errors (missing option, bad value): exit 2
         err.show()
         return getattr(err, "exit_code", 2)
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from xstilts.sweep.trials import Trial, config_tree, dotted_get, expand_sweep
 SweepFile = Annotated[Path, typer.Argument(help="Sweep YAML: base config, overrides, grid (see xstilts.sweep.spec).")]
 StoreOption = Annotated[Optional[Path], typer.Option("--store", help="SQLite results store (default: the base config's store).")]
 NoCalibrate = Annotated[bool, typer.Option("--no-calibrate", help="Skip timing steps; assume --tokens-per-s instead.")]
-TokensPerS = Annotated[float, typer.Option("--tokens-per-s", min=1e-9, help="Padded tokens per second assumed with --no-calibrate.")]
+TokensPerS = Annotated[float, typer.Option("--tokens-per-s", min=1, help="Padded tokens per second assumed with --no-calibrate.")]
 PipelineOption = Annotated[str, typer.Option("--pipeline", help="Module with load_config, plan_trial, run_trial and time_phase_step.")]
 
 
@@ -59,10 +59,14 @@ def _plan_table(plan: SweepPlan) -> Table:
 
 
 def _summary_text(summary: dict) -> str:
-    return (f"{summary['trials']} trials, {summary['unique_phases']} distinct phases: "
+    text = (f"{summary['trials']} trials, {summary['unique_phases']} distinct phases: "
             f"{summary['phases_to_compute']} to compute, {summary['phases_shared']} shared within the sweep, "
             f"{summary['phases_existing']} already in the work dir\n"
             f"estimated device-hours: {summary['device_hours']:.3f} (training steps only; {summary['rate']})")
+    if summary["training_phases_without_examples"]:
+        text += ("\nwarning: no training examples found for "
+                 f"{', '.join(summary['training_phases_without_examples'])} (check the train_split and data_dir)")
+    return text
 
 
 def plan_command(

@@ -12,6 +12,7 @@ import torch
 from xstilts.config import TargetConfig
 from xstilts.data.examples import Example
 from xstilts.data.splits import SplitRef
+from xstilts.errors import ConfigError
 from xstilts.features.batching import length_grouped_batches
 from xstilts.features.collate import make_collate
 from xstilts.pipeline import data
@@ -44,6 +45,8 @@ def _dev_scorer(spec: TaskSpec, ref: SplitRef, lang: str, cap: int | None, max_l
                 encoder_dir: Path, labels: Sequence[str] | None, ctx: PhaseContext, guard: bool = True,
                 doc_stride: int = 128):
     examples, _ = data.eval_examples(ref, lang, ctx, cap, guard=guard)
+    if not examples:
+        return None  # e.g. a slice past the end of a small language's file
     tokenizer = data.load_tokenizer(encoder_dir)
     fs = data.features(ctx, spec.kind, examples, tokenizer, task=spec.name, split=ref.split,
                        language=lang, max_length=max_length, labels=labels, **data.kind_options(spec.kind, doc_stride))
@@ -58,6 +61,8 @@ def english_dev_evaluator(spec: TaskSpec, dev_split: str | None, cap: int | None
         return None
     ref = SplitRef.parse(dev_split, spec.name, "dev_split")
     score = _dev_scorer(spec, ref, "en", cap, max_length, encoder_dir, labels, ctx, guard=False, doc_stride=doc_stride)
+    if score is None:
+        raise ConfigError("dev_split", f"{ref} selects no English examples")
     return Evaluator(fn=lambda model: {"english_dev": score(model)}, select_on=("english_dev",))
 
 
@@ -72,6 +77,7 @@ def target_evaluator(spec: TaskSpec, cfg: TargetConfig, encoder_dir: Path,
         langs = [lang for lang in data.available_languages(ref, ctx, cfg.languages) if lang != "en"]
         scorers = {lang: _dev_scorer(spec, ref, lang, cfg.oracle_dev_examples, cfg.max_length, encoder_dir, labels, ctx,
                                      doc_stride=cfg.doc_stride) for lang in langs}
+        scorers = {lang: score for lang, score in scorers.items() if score is not None}
     if english is None and not scorers:
         return None
 

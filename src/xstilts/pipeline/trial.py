@@ -6,6 +6,7 @@ driver (CLI or sweep runner) alone writes it to the store.
 
 from __future__ import annotations
 
+import errno
 import time
 import traceback
 from dataclasses import dataclass
@@ -19,6 +20,10 @@ from xstilts.pipeline import phases
 from xstilts.pipeline.context import PhaseContext, Progress
 from xstilts.results import CurvePoint, ScoreRow, TrialResult
 from xstilts.tasks.registry import get_task
+
+
+# errnos that mean "this output cannot be written" (a full disk or quota, read-only, denied).
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 
 
 def trial_params(config: RunConfig) -> dict:
@@ -60,12 +65,27 @@ def run_trial(config: RunConfig, *, trial_id: str, progress: Progress | None = N
         result.status = _run_phases(config, ctx, result)
     except XstiltsError:
         raise  # bad input: the caller reports one line and exits 2
+    except OSError as err:
+        if err.errno in STORAGE_ERRNOS:
+            raise storage_error(err) from err
+        _mark_failed(result, err)
     except Exception as err:  # a crash inside one trial must not take a sweep down
-        result.status, result.error = "failed", f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=5)}"
+        _mark_failed(result, err)
     result.scores = _fill_oracle(result.scores)
     result.phases = ctx.records
     result.curves = _curves(ctx)
     return result
+
+
+def _mark_failed(result: TrialResult, err: Exception) -> None:
+    result.status, result.error = "failed", f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=5)}"
+
+
+def storage_error(err: OSError) -> XstiltsError:
+    """A full disk or an unwritable output is the environment's fault, not the trial's: say so in
+    one line (exit 2) rather than record a failed trial; the finished phases are reused on rerun."""
+    where = f"'{err.filename}'" if err.filename else "an output file"
+    return XstiltsError(f"cannot write {where}: {err.strerror}; free space or fix permissions, then rerun")
 
 
 def _run_phases(config: RunConfig, ctx: PhaseContext, result: TrialResult) -> str:

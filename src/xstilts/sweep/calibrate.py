@@ -13,6 +13,8 @@ import random
 import tempfile
 from typing import Any
 
+import torch
+
 from xstilts.config import RunConfig
 from xstilts.data.splits import SplitRef
 from xstilts.features.batching import length_grouped_batches
@@ -50,6 +52,8 @@ def _timing_settings(settings: TrainSettings, steps: int) -> TrainSettings:
 
 def measure_step_time(config: RunConfig, phase_plan: Any, steps: int = 3) -> float:
     """Seconds per optimizer step of the phase, measured over ``steps`` steps after a warm-up."""
+    if config.threads:  # time steps the way the trial will run them
+        torch.set_num_threads(config.threads)
     ctx = PhaseContext.from_config(config)
     ref, train_settings, max_length = _phase_inputs(config, phase_plan)
     settings = phase_settings(train_settings, config.seed)

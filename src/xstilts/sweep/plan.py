@@ -24,6 +24,7 @@ from xstilts.sweep.trials import Trial, config_tree, dotted_get
 DEFAULT_PADDED_TOKENS_PER_S = 2000.0
 CALIBRATION_STEPS = 3
 STATES = ("compute", "shared", "exists")
+TRAINING_PHASES = ("intermediate", "target")
 
 
 @dataclass(frozen=True)
@@ -120,10 +121,12 @@ class SweepPlan:
     def summary(self) -> dict[str, Any]:
         counts = {state: len({p.key for p in self.phases if p.state == state}) for state in STATES}
         total_s = sum(p.charged_s for p in self.phases)
+        # A training phase with no steps found no training examples: it would fail or train nothing.
+        untrained = sorted({f"{p.phase} {p.task}" for p in self.phases if p.phase in TRAINING_PHASES and not p.steps})
         return {"trials": len(self.trials), "unique_phases": len({p.key for p in self.phases}),
                 "phases_to_compute": counts["compute"], "phases_shared": counts["shared"],
                 "phases_existing": counts["exists"], "estimate_s": total_s, "device_hours": total_s / 3600.0,
-                "rate": self.rate_note}
+                "rate": self.rate_note, "training_phases_without_examples": untrained}
 
     def to_json(self) -> dict[str, Any]:
         trials = [{"trial_id": t.trial_id, "params": t.params, "overrides": list(t.overrides),

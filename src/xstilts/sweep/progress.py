@@ -2,8 +2,8 @@
 
 Fed by the pipeline's progress callback. Events are dicts; the keys read here are
 ``phase``, ``task``, ``step``, ``total`` (steps in the phase) and ``examples_per_s`` (all
-optional), plus ``time`` (seconds since the epoch), which the worker adds. On a terminal the table is redrawn
-in place (rich); otherwise each status change is printed as one line, for logs.
+optional), plus ``time`` (seconds since the epoch), which the worker adds. On a terminal the
+table is redrawn in place (rich); otherwise each status change is printed as one line.
 """
 
 from __future__ import annotations
@@ -59,8 +59,11 @@ class TrialRow:
 def trial_label(trial: Trial) -> str:
     p = trial.params
     if p.get("intermediate_task") in (None, "none"):
-        return f"baseline seed={p.get('seed')}"
-    return f"{p.get('intermediate_task')} bs={p.get('batch_size')} lr={p.get('learning_rate')} seed={p.get('seed')}"
+        label = f"baseline seed={p.get('seed')}"
+    else:
+        label = f"{p.get('intermediate_task')} bs={p.get('batch_size')} lr={p.get('learning_rate')} seed={p.get('seed')}"
+    settings = p.get("target_settings")
+    return label if settings in (None, "default") else f"{label} [{settings}]"
 
 
 def _format_eta(seconds: float | None) -> str:
@@ -97,7 +100,7 @@ class ProgressBoard:
         if status != "running":
             row.eta_s = row.steps_per_s = None
         if self._live is None:
-            tail = f": {error}" if error else ""
+            tail = f": {error.strip().splitlines()[0]}" if error and error.strip() else ""
             self.console.print(f"[{trial_id}] {row.label}: {status}{tail}", highlight=False, markup=False)
 
     def on_event(self, trial_id: str, event: dict[str, Any]) -> None:

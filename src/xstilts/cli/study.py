@@ -1,0 +1,66 @@
+"""``xstilts study SWEEP.yaml --out DIR``: run a sweep (resumable), then write its report.
+
+The README's first command. It is `xstilts sweep run` followed by `xstilts report`, with the
+report told how much data each phase saw (read from the sweep's base config).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+import yaml
+
+from xstilts.config import RunConfig, load_config
+from xstilts.io import atomic_write_text
+
+
+def data_per_phase(config: RunConfig) -> dict[str, str]:
+    """What each phase trains and evaluates on, in words, for the report."""
+    inter = config.intermediate
+    notes = {}
+    if inter.task != "none":
+        notes["intermediate"] = f"{inter.task} {inter.train_split} x {inter.train.epochs} epoch(s), max length {inter.max_length}"
+    for task, target in config.targets.items():
+        train = target.train_split or "(spec's English train)"
+        cap = f", at most {target.max_eval_examples} per language" if target.max_eval_examples else ""
+        langs = ",".join(target.languages) if target.languages else "every language in the pack"
+        trains = "" if task in ("tatoeba", "bucc2018") else f"train {train} x {target.train.epochs} epoch(s); "
+        notes[task] = f"{trains}evaluate {target.eval_split}{cap} in {langs}"
+    return notes
+
+
+def study_command(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML (e.g. configs/mini-study.yaml).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.html, report.md, CSVs and plots.")] = Path("runs/mini-study/report"),
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Trials run at once.")] = 2,
+    resamples: Annotated[int, typer.Option("--resamples", min=100, help="Bootstrap resamples in the report.")] = 2000,
+    smoke: Annotated[bool, typer.Option("--smoke", help="Run the few-minute variant <name>-smoke.yaml beside the sweep file (used by CI).")] = False,
+) -> None:
+    """Run a whole study: every trial of the sweep, then the report that answers the question."""
+    from xstilts.cli.report import report
+    from xstilts.cli.sweep import run_command
+    from xstilts.sweep.spec import load_sweep
+    from xstilts.sweep.trials import format_override
+
+    start = time.perf_counter()
+    if smoke:
+        sweep_file = sweep_file.with_name(f"{sweep_file.stem}-smoke{sweep_file.suffix}")
+    sweep = load_sweep(sweep_file)
+    base = load_config(sweep.base, [format_override(k, v) for k, v in sweep.spec.overrides.items()])
+    notes_file = out / "study-notes.yaml"
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(notes_file, yaml.safe_dump({"data_per_phase": data_per_phase(base)}, sort_keys=False))
+    try:
+        run_command(sweep_file, workers=workers, store=None, ray=None, no_calibrate=True)
+    except typer.Exit as stop:
+        if stop.exit_code:
+            typer.echo("some trials failed; the report shows them", err=True)
+    report(Path(base.store), out=out, title=f"xstilts study: {sweep_file.stem}", notes=notes_file, resamples=resamples)
+    typer.echo(f"study finished in {time.perf_counter() - start:.0f} s; open {out / 'report.html'}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("study")(study_command)

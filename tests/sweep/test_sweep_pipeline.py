@@ -1,0 +1,86 @@
+"""The sweep over the real pipeline: a tiny encoder on small slices of the shared data pack."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+import yaml
+
+from xstilts.analysis.frame import validate_results_frame
+from xstilts.cli import main
+from xstilts.config import load_config
+from xstilts.models.tiny import tiny_encoder_dir
+from xstilts.store.sqlite import ResultStore
+from xstilts.sweep.pipeline import Pipeline
+from xstilts.sweep.spec import load_sweep
+from xstilts.sweep.trials import expand_sweep, trial_id_of
+
+TRAIN = {"batch_size": 8, "micro_batch_size": 4, "learning_rate": 1.0e-3, "epochs": 1, "warmup_ratio": 0.1}
+GRID = {"intermediate.task": ["none", "sst2"], "intermediate.train.batch_size": [4, 8], "seed": [0]}
+EVAL_PER_LANGUAGE = 8
+
+
+@pytest.fixture(scope="module")
+def tiny_encoder(tmp_path_factory):
+    return tiny_encoder_dir(tmp_path_factory.mktemp("encoders"))
+
+
+@pytest.fixture
+def sweep_file(tmp_path, data_dir, tiny_encoder, monkeypatch):
+    monkeypatch.setenv("XSTILTS_CACHE_DIR", str(tmp_path / "cache"))  # workers inherit it
+    config = {
+        "data_dir": str(data_dir), "work_dir": "work", "store": "results.sqlite", "threads": 1,
+        "eval_batch_size": 16, "model": {"source": str(tiny_encoder), "freeze_word_embeddings": True},
+        "intermediate": {"task": "none", "train_split": "train[0:16]", "max_length": 32, "train": dict(TRAIN)},
+        "targets": {"pawsx": {"train_split": "pawsx:dev[0:16]", "eval_split": "dev[100:108]",
+                              "languages": ["en", "de"], "max_length": 32, "train": dict(TRAIN)}},
+    }
+    # Separate dicts: shared ones would be dumped as a YAML anchor and alias (one object on load).
+    (tmp_path / "run.yaml").write_text(yaml.safe_dump(config))
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump({"base": "run.yaml", "grid": GRID}))
+    return path
+
+
+def test_trials_match_what_xstilts_run_would_name_them(sweep_file):
+    trials = expand_sweep(load_sweep(sweep_file), Pipeline())
+    assert len(trials) == 3  # one baseline, two batch sizes of sst2
+    sst2 = next(t for t in trials if t.params["batch_size"] == 8)
+    direct = load_config(sweep_file.parent / "run.yaml", ["intermediate.task=sst2", "intermediate.train.batch_size=8"])
+    assert sst2.trial_id == trial_id_of(direct)  # the same trial in the same store row
+
+
+def test_plan_calibrates_on_the_real_model(sweep_file, capsys):
+    assert main(["sweep", "plan", str(sweep_file), "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    timed = [p for t in plan["trials"] for p in t["phases"] if p["state"] == "compute" and p["steps"]]
+    assert {(p["phase"], p["task"]) for p in timed} == {("intermediate", "sst2"), ("target", "pawsx")}
+    assert all(0 < p["seconds_per_step"] < 30 for p in timed)
+    store = sweep_file.parent / "results.sqlite"  # the base config's store
+    cached = sqlite3.connect(store).execute("SELECT COUNT(*) FROM calibrations").fetchone()[0]
+    assert cached == 3  # pawsx at batch 8, sst2 at batches 4 and 8
+
+
+@pytest.mark.slow
+def test_sweep_runs_the_pipeline_and_a_rerun_trains_nothing(sweep_file, capsys):
+    # Calibration has its own test; here the stated default rate gives the estimates.
+    assert main(["sweep", "run", str(sweep_file), "--workers", "2", "--no-calibrate"]) == 0
+    assert "3 done" in capsys.readouterr().out
+    store_path = sweep_file.parent / "results.sqlite"
+    with ResultStore(store_path) as store:
+        frame = validate_results_frame(store.results_frame())
+        phases = store.phases_frame()
+    assert set(frame.status) == {"done"} and len(frame.trial_id.unique()) == 3
+    assert frame.score.between(0, 100).all()
+    assert (frame.n_examples == EVAL_PER_LANGUAGE).all()
+    baseline = frame[frame.intermediate_task == "none"]
+    assert baseline.device_hours.isna().all() and baseline.batch_size.isna().all()
+    intermediate = frame[frame.intermediate_task == "sst2"]
+    assert (intermediate.device_hours > 0).all() and (intermediate.examples_per_s > 0).all()
+    trained = phases[phases.phase.isin(["intermediate", "target"])]
+    assert trained.computed.all() and trained.estimate_s.notna().all() and (trained.seconds > 0).all()
+
+    assert main(["sweep", "run", str(sweep_file), "--no-calibrate"]) == 0
+    assert "3 skipped" in capsys.readouterr().out
