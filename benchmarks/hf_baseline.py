@@ -86,12 +86,12 @@ def _common_arguments(output_dir: Path) -> dict:
 def trainer_step_times(
     model: torch.nn.Module, rows: list[dict], collator: Callable, geometry: Geometry, seed: int, output_dir: Path
 ) -> list[float]:
-    """Train one epoch over ``rows``; the time at the end of each optimizer step."""
+    """Train ``geometry.total_steps`` steps on batches sampled from ``rows``; the time at the end of each step."""
     clock = StepClock()
     args = TrainingArguments(
         per_device_train_batch_size=geometry.micro_batch_size,
         gradient_accumulation_steps=geometry.accumulation,
-        num_train_epochs=1,
+        max_steps=geometry.total_steps,
         learning_rate=LEARNING_RATE,
         weight_decay=WEIGHT_DECAY,
         max_grad_norm=MAX_GRAD_NORM,

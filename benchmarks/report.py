@@ -36,7 +36,8 @@ repetition, so that load from other processes falls on both sides of each ratio 
 Columns:
 
 - **date** — when the run started (UTC).
-- **machine** — CPU model, logical cores, torch intra-op threads, GPU (if any).
+- **machine** — CPU model, logical cores, torch intra-op threads (and the OpenMP wait policy),
+  GPU (if any).
 - **versions** — torch, transformers, accelerate.
 - **figure** — what is compared; the name says which task and encoder.
 - **ratio** — the median over the repetitions (≥ 5, each after warm-up) of the per-repetition

@@ -1,10 +1,13 @@
 """Training throughput against HF Trainer, and xstilts' overhead over a bare training loop.
 
 Identical work on both sides of each comparison: a fresh copy of the same model (frozen word
-embeddings, as configs/mini.yaml trains on CPU), the same examples (one epoch over a seeded
-subset of exactly ``batch x steps`` examples, drawn anew each repetition), the same effective
-batch, maximum length and thread count. Clocks are read at the end of every optimizer step;
-the window starts at the end of the last warm-up step. Which side runs first alternates.
+embeddings, as configs/mini.yaml trains on CPU), the same training set, the same number of
+optimizer steps of the same effective batch, the same maximum length and thread count. Each
+side draws its batches from the whole set the way it would in a real run (xstilts: the
+pipeline's length-grouped order; Trainer: its random sampler), so both process
+``batch x steps`` examples per run. Clocks are read at the end of every optimizer step; the
+window starts at the end of the last warm-up step. Which side runs first alternates, and each
+repetition uses another seed (so other batches).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import copy
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +40,6 @@ from benchmarks.workloads import (
     Scale,
     encoder_dir,
     load_tokenizer,
-    subset_rows,
     task_features,
     task_model,
 )
@@ -57,6 +60,7 @@ class Workload:
     features: FeatureSet
     tokenizer: PreTrainedTokenizerBase
     model: torch.nn.Module  # never trained: every run trains a deep copy
+    trainer_data: tuple[list[dict], Callable]  # rows and collator as the HF example script prepares them
 
     @property
     def kind(self) -> str:
@@ -71,7 +75,10 @@ def load_workload(task: str, encoder: str) -> Workload:
     directory = encoder_dir(encoder)
     tokenizer = load_tokenizer(directory)
     features = task_features(task, tokenizer)
-    return Workload(task, encoder, features, tokenizer, task_model(directory, features.kind, len(_spec_labels(task))))
+    model = task_model(directory, features.kind, len(_spec_labels(task)))
+    rows = [features[i] for i in range(len(features))]
+    trainer_data = trainer_inputs(features.kind, rows, tokenizer, TASK_DATA[task].max_length)
+    return Workload(task, encoder, features, tokenizer, model, trainer_data)
 
 
 def _spec_labels(task: str) -> list[str]:
@@ -81,10 +88,11 @@ def _spec_labels(task: str) -> list[str]:
 
 
 def xstilts_step_times(
-    model, rows: list[dict], kind: str, pad_id: int, geometry: Geometry, seed: int, max_grad_norm: float | None
+    model, features: FeatureSet, pad_id: int, geometry: Geometry, seed: int, max_grad_norm: float | None
 ) -> list[float]:
-    """One epoch of xstilts ``train`` with the pipeline's length-grouped order; time after each step."""
-    lengths = [len(row["input_ids"]) for row in rows]
+    """xstilts ``train`` with the pipeline's length-grouped order for ``geometry.total_steps`` steps;
+    the time at the end of each step."""
+    lengths = features.lengths()
     settings = TrainSettings(
         learning_rate=LEARNING_RATE,
         weight_decay=WEIGHT_DECAY,
@@ -92,7 +100,9 @@ def xstilts_step_times(
         batch_size=geometry.batch_size,
         micro_batch_size=geometry.micro_batch_size,
         epochs=1,
+        max_steps=geometry.total_steps,
         warmup_ratio=0.0,
+        bf16=False,  # Trainer's default precision (fp32) on both sides, should a GPU be present
         seed=seed,
         log_every=geometry.total_steps,
         checkpoint_every=geometry.total_steps,  # the only checkpoint comes after the last timestamp
@@ -103,8 +113,8 @@ def xstilts_step_times(
     with tempfile.TemporaryDirectory(prefix="xstilts-bench-") as checkpoints:
         train(
             model,
-            rows,
-            make_collate(kind, pad_id),
+            features,
+            make_collate(features.kind, pad_id),
             settings,
             checkpoint_dir=checkpoints,
             batch_order=lambda epoch, micro: length_grouped_batches(lengths, micro, seed=seed, epoch=epoch),
@@ -113,19 +123,19 @@ def xstilts_step_times(
     return stamps
 
 
-def bare_step_times(model, rows: list[dict], kind: str, pad_id: int, geometry: Geometry, seed: int) -> list[float]:
-    """The same batches as xstilts (same order, same collate) through a plain PyTorch loop."""
+def bare_step_times(model, features: FeatureSet, pad_id: int, geometry: Geometry, seed: int) -> list[float]:
+    """xstilts' first batches (same order, same collate) through a plain PyTorch loop."""
     if geometry.accumulation != 1:
         raise ValueError("the bare loop does not accumulate: use micro_batch_size == batch_size")
-    collate = make_collate(kind, pad_id)
-    lengths = [len(row["input_ids"]) for row in rows]
+    collate = make_collate(features.kind, pad_id)
+    batches = length_grouped_batches(features.lengths(), geometry.batch_size, seed=seed, epoch=0)
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad], lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY
     )
     model.train()
     stamps = []
-    for indices in length_grouped_batches(lengths, geometry.micro_batch_size, seed=seed, epoch=0):
-        loss = model(**collate([rows[i] for i in indices])).loss
+    for indices in batches[: geometry.total_steps]:
+        loss = model(**collate([features[i] for i in indices])).loss
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
@@ -134,21 +144,18 @@ def bare_step_times(model, rows: list[dict], kind: str, pad_id: int, geometry: G
 
 
 def _throughput_repetition(work: Workload, geometry: Geometry, repetition: int) -> dict[str, float]:
-    rows = subset_rows(work.features, geometry.examples, repetition)
-    hf_rows, collator = trainer_inputs(work.kind, rows, work.tokenizer, work.max_length)
     pad_id = work.tokenizer.pad_token_id
 
     def ours() -> float:
         stamps = xstilts_step_times(
-            copy.deepcopy(work.model), rows, work.kind, pad_id, geometry, repetition, MAX_GRAD_NORM
+            copy.deepcopy(work.model), work.features, pad_id, geometry, repetition, MAX_GRAD_NORM
         )
         return timed_rate(stamps, geometry, geometry.batch_size)
 
     def theirs() -> float:
+        rows, collator = work.trainer_data
         with tempfile.TemporaryDirectory(prefix="trainer-bench-") as output:
-            stamps = trainer_step_times(
-                copy.deepcopy(work.model), hf_rows, collator, geometry, repetition, Path(output)
-            )
+            stamps = trainer_step_times(copy.deepcopy(work.model), rows, collator, geometry, repetition, Path(output))
         return timed_rate(stamps, geometry, geometry.batch_size)
 
     return run_interleaved({"xstilts": ours, "trainer": theirs}, repetition)
@@ -162,7 +169,8 @@ def throughput_figure(work: Workload, geometry: Geometry, repetitions: int) -> F
         f"({PADDING_POLICIES[work.kind][0]}; random sampler; default optimizer); "
         f"{ENCODER_NAMES[work.encoder]}, frozen word embeddings; {work.task} "
         f"{TASK_DATA[work.task].split}-{TASK_DATA[work.task].language}, max length {work.max_length}; "
-        f"{geometry.describe()}; same {geometry.examples} examples per repetition; {torch.get_num_threads()} threads; "
+        f"{geometry.describe()}, both drawing from the same {len(work.features)} examples; "
+        f"{torch.get_num_threads()} threads; "
         f"median examples/s xstilts {np.median(ours):.1f}, Trainer {np.median(theirs):.1f}"
     )
     return FigureResult(
@@ -184,17 +192,15 @@ def training_throughput(scale: Scale) -> list[FigureResult]:
 
 
 def _overhead_repetition(work: Workload, geometry: Geometry, repetition: int) -> dict[str, float]:
-    rows = subset_rows(work.features, geometry.examples, repetition)
     pad_id = work.tokenizer.pad_token_id
 
     def ours() -> float:
-        stamps = xstilts_step_times(copy.deepcopy(work.model), rows, work.kind, pad_id, geometry, repetition, None)
+        stamps = xstilts_step_times(copy.deepcopy(work.model), work.features, pad_id, geometry, repetition, None)
         return timed_rate(stamps, geometry, 1)
 
     def bare() -> float:
-        return timed_rate(
-            bare_step_times(copy.deepcopy(work.model), rows, work.kind, pad_id, geometry, repetition), geometry, 1
-        )
+        stamps = bare_step_times(copy.deepcopy(work.model), work.features, pad_id, geometry, repetition)
+        return timed_rate(stamps, geometry, 1)
 
     return run_interleaved({"xstilts": ours, "bare": bare}, repetition)
 

@@ -80,29 +80,30 @@ def _timed_runs(scale: Scale, model, tokenizer, sets: dict) -> list[dict]:
         return [run_interleaved(sides, repetition) for repetition in range(scale.repetitions)]
 
 
-def zero_shot_figures(scale: Scale) -> list[FigureResult]:
-    directory = encoder_dir(scale.zero_shot_encoder)
+def zero_shot_figure(scale: Scale, encoder: str, lines: int) -> FigureResult:
+    directory = encoder_dir(encoder)
     tokenizer = load_tokenizer(directory)
     model = task_model(directory, "pair_classification", len(get_task(ZERO_SHOT_TASK).labels))
-    sets = language_features(tokenizer, scale.zero_shot_lines)
+    sets = language_features(tokenizer, lines)
     runs = _timed_runs(scale, model, tokenizer, sets)
     ours_s, theirs_s = [r["xstilts"][0] for r in runs], [r["trainer"][0] for r in runs]
     setup = (
-        f"seconds for all {len(sets)} languages (first {scale.zero_shot_lines} {ZERO_SHOT_SPLIT} lines each), "
+        f"seconds for all {len(sets)} languages (first {lines} {ZERO_SHOT_SPLIT} lines each), "
         f"Trainer.predict per language (rows padded to {MAX_LENGTH} as run_xnli) / xstilts predict "
         f"(length-sorted, dynamic padding); eval batch {scale.eval_batch_size}; "
-        f"{ENCODER_NAMES[scale.zero_shot_encoder]}; {torch.get_num_threads()} threads; "
+        f"{ENCODER_NAMES[encoder]}; {torch.get_num_threads()} threads; "
         f"median s xstilts {np.median(ours_s):.2f}, Trainer {np.median(theirs_s):.2f}; "
         f"predictions agree on {100 * agreement(runs[0]['xstilts'][1], runs[0]['trainer'][1]):.1f} %"
     )
-    name = f"zero-shot evaluation vs Trainer.predict — {ZERO_SHOT_TASK} ({len(sets)} languages)"
-    return [
-        FigureResult(
-            name=f"{name}, {scale.zero_shot_encoder}",
-            spread=summarize(paired_ratios(theirs_s, ours_s)),
-            unit="x",
-            target=ZERO_SHOT_TARGET,
-            setup=setup,
-            details={"xstilts_s": ours_s, "trainer_s": theirs_s},
-        )
-    ]
+    return FigureResult(
+        name=f"zero-shot evaluation vs Trainer.predict — {ZERO_SHOT_TASK} ({len(sets)} languages × {lines}), {encoder}",
+        spread=summarize(paired_ratios(theirs_s, ours_s)),
+        unit="x",
+        target=ZERO_SHOT_TARGET,
+        setup=setup,
+        details={"xstilts_s": ours_s, "trainer_s": theirs_s},
+    )
+
+
+def zero_shot_figures(scale: Scale) -> list[FigureResult]:
+    return [zero_shot_figure(scale, encoder, lines) for encoder, lines in scale.zero_shot]

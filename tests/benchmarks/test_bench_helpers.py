@@ -10,7 +10,7 @@ from benchmarks.padding import max_length_waste, padding_waste, random_batches
 from benchmarks.stats import MIN_REPETITIONS
 from benchmarks.sweep_reuse import intermediate_examples
 from benchmarks.timing import timed_rate
-from benchmarks.workloads import SCALES, Geometry, subset_rows
+from benchmarks.workloads import SCALES, Geometry
 from xstilts.sweep.plan import DefaultRate, plan_sweep
 from xstilts.sweep.trials import Trial
 
@@ -63,7 +63,7 @@ def test_intermediate_examples_count_distinct_phases_separately():
 
 def test_geometry_sizes():
     geometry = Geometry(batch_size=32, micro_batch_size=8, warmup_steps=2, timed_steps=10)
-    assert (geometry.accumulation, geometry.total_steps, geometry.examples) == (4, 12, 384)
+    assert (geometry.accumulation, geometry.total_steps) == (4, 12)
 
 
 def test_timed_rate_leaves_out_warmup_steps_and_checks_the_step_count():
@@ -71,16 +71,6 @@ def test_timed_rate_leaves_out_warmup_steps_and_checks_the_step_count():
     assert timed_rate([1.0, 3.0, 4.0, 5.0], geometry, per_step=4) == 4.0  # 8 examples in 2 s
     with pytest.raises(RuntimeError, match="expected 4"):
         timed_rate([1.0, 3.0, 4.0], geometry, per_step=4)
-
-
-def test_subset_rows_are_distinct_reproducible_and_vary_by_repetition():
-    rows = [{"input_ids": [i]} for i in range(50)]
-    first = subset_rows(rows, 20, repetition=0)
-    assert len({row["input_ids"][0] for row in first}) == 20
-    assert first == subset_rows(rows, 20, repetition=0)
-    assert first != subset_rows(rows, 20, repetition=1)
-    with pytest.raises(ValueError):
-        subset_rows(rows, 51, repetition=0)
 
 
 @pytest.mark.parametrize("name", sorted(SCALES))

@@ -12,6 +12,7 @@ Full run (>= 20 kill points, several minutes):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -25,6 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import yaml
 
 from crash_pipeline import CRASH_ENV
@@ -38,6 +40,7 @@ KINDS = ("checkpoint_write", "after_steps", "phase_done", "store_write", "after_
 INSIDE_KINDS = frozenset({"checkpoint_write", "phase_done", "store_write"})
 POINTS_PER_SEED = 4  # the sweep grows with the points asked for, so each kill has work to hit
 RUN_TIMEOUT_S = 600
+ORPHAN_GRACE_S = 10.0
 
 
 def crash_points_requested() -> int:
@@ -162,12 +165,32 @@ def _outside_trigger(point: KillPoint, sweep: SweepFolder, started: float, start
     return _steps_reported_since(sweep, started_wall) >= point.amount
 
 
-def _kill_group(driver: subprocess.Popen) -> None:
-    try:
-        os.killpg(driver.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+def _live_members(group: int) -> list[psutil.Process]:
+    """Processes of a process group that still run (zombies awaiting their reaper excluded)."""
+    members = []
+    for process in psutil.process_iter(["status"]):
+        try:
+            if os.getpgid(process.pid) == group and process.info["status"] != psutil.STATUS_ZOMBIE:
+                members.append(process)
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            continue
+    return members
+
+
+def _end_group(driver: subprocess.Popen, kill: bool) -> None:
+    """Optionally SIGKILL the driver's group; then make sure no worker outlives it (a worker still
+    writing while the rerun starts would be a bug of its own, and would spoil the comparison)."""
+    if kill:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(driver.pid, signal.SIGKILL)
     driver.wait(timeout=30)
+    deadline = time.monotonic() + ORPHAN_GRACE_S
+    while (survivors := _live_members(driver.pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if survivors:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(driver.pid, signal.SIGKILL)
+        raise AssertionError(f"processes outlived their sweep driver: {[p.pid for p in survivors]}")
 
 
 def run_with_kill(sweep: SweepFolder, point: KillPoint, log: Path) -> bool:
@@ -175,17 +198,15 @@ def run_with_kill(sweep: SweepFolder, point: KillPoint, log: Path) -> bool:
     inside = point.kind in INSIDE_KINDS
     started, started_wall = time.monotonic(), time.time()
     driver = start_sweep(sweep, "crash_pipeline", str(point) if inside else None, log)
+    triggered = False
     try:
-        while driver.poll() is None:
+        while driver.poll() is None and not triggered:
             if time.monotonic() - started > RUN_TIMEOUT_S:
                 raise AssertionError(f"sweep still running after {RUN_TIMEOUT_S} s at {point}")
-            if not inside and _outside_trigger(point, sweep, started, started_wall):
-                _kill_group(driver)
-                return True
+            triggered = not inside and _outside_trigger(point, sweep, started, started_wall)
             time.sleep(0.02)
     finally:
-        if driver.poll() is None:
-            _kill_group(driver)
+        _end_group(driver, kill=triggered or driver.poll() is None)
     if driver.returncode not in (0, -signal.SIGKILL):
         raise AssertionError(f"sweep exited {driver.returncode} at {point}:\n{log.read_text(errors='replace')[-3000:]}")
     return driver.returncode == -signal.SIGKILL
@@ -229,20 +250,23 @@ def weight_hashes(work: Path) -> dict[str, str]:
             for folder in verified_folders(work) if (folder / "model.safetensors").is_file()}
 
 
-def normalized_store(path: Path) -> dict[str, set]:
-    """The store's results with trial ids replaced by the trial's params (the ids hash the config,
-    work_dir and store paths included, so two folders running one sweep get different ids)."""
+def normalized_store(path: Path) -> dict[str, list]:
+    """Every table's rows, sorted, with trial ids replaced by the trial's params (ids hash the whole
+    config, work_dir and store paths included, so two folders running one sweep get other ids).
+    Lists, not sets: a duplicated row would show."""
     with sqlite3.connect(path) as db:
         params = dict(db.execute("SELECT trial_id, params FROM trials"))
         phase_meta = {key: json.loads(meta) for key, meta in db.execute("SELECT key, meta FROM phases")}
-        return {
-            "trials": set(db.execute("SELECT params, status, error FROM trials")),
-            "scores": {(params[t], *rest) for t, *rest in db.execute("SELECT * FROM scores")},
-            "trial_phases": {(params[t], key, pos) for t, key, pos in db.execute("SELECT trial_id, phase_key, position FROM trial_phases")},
-            "phases": {(key, phase, task, status, *(json.dumps(phase_meta[key].get(f), sort_keys=True) for f in OUTCOME_META))
-                       for key, phase, task, status in db.execute("SELECT key, phase, task, status FROM phases")},
-            "curves": set(db.execute("SELECT * FROM curves")),
+        tables = {
+            "trials": db.execute("SELECT params, status, error FROM trials").fetchall(),
+            "scores": [(params[t], *rest) for t, *rest in db.execute("SELECT * FROM scores")],
+            "trial_phases": [(params[t], key, position) for t, key, position
+                             in db.execute("SELECT trial_id, phase_key, position FROM trial_phases")],
+            "phases": [(key, phase, task, status, *(json.dumps(phase_meta[key].get(f), sort_keys=True) for f in OUTCOME_META))
+                       for key, phase, task, status in db.execute("SELECT key, phase, task, status FROM phases")],
+            "curves": db.execute("SELECT * FROM curves").fetchall(),
         }
+    return {name: sorted(rows, key=repr) for name, rows in tables.items()}
 
 
 # What a phase computed (not how: timings, resumes and quarantined checkpoints differ by design).

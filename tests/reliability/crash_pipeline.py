@@ -6,8 +6,8 @@ this module is how the crash harness reaches inside both without any hook in ``s
 sweep driver and itself (power loss at a chosen instant); without it this module *is* the
 default pipeline.
 
-    checkpoint_write  worker: a checkpoint/best folder's files are written under its staging
-                      name, no manifest yet, not renamed into place
+    checkpoint_write  worker: a checkpoint, best-weights or encoder folder's files are written
+                      under its staging name, no manifest yet, not renamed into place
     phase_done        worker: a phase's DONE.json was just written
     store_write       driver: inside ResultStore.record's transaction, before COMMIT
 """
@@ -52,7 +52,8 @@ def _hook_checkpoint_write(countdown: Countdown) -> None:
 
         return original(target, write_then_tick)
 
-    checkpoint.write_verified_dir = write_verified_dir
+    # The trainer's checkpoints and best weights, and the phases' trained encoders.
+    checkpoint.write_verified_dir = phases.write_verified_dir = write_verified_dir
 
 
 def _hook_phase_done(countdown: Countdown) -> None:

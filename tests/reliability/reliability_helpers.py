@@ -32,7 +32,8 @@ DIVERGING_LR = 1.0e30
 
 def run_config_dict(data_dir: Path, encoder: Path, **top_level: Any) -> dict[str, Any]:
     config = copy.deepcopy(BASE_CONFIG)
-    config.update(data_dir=str(data_dir), model={"source": str(encoder)}, **top_level)
+    # Frozen word embeddings: no optimizer state for the 250k-row matrix, so checkpoints stay small.
+    config.update(data_dir=str(data_dir), model={"source": str(encoder), "freeze_word_embeddings": True}, **top_level)
     return config
 
 

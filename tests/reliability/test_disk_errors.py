@@ -2,19 +2,24 @@
 
 Tests run as root, where permission bits block nothing, so unwritable paths are made the way
 they also happen to users: a regular file where a folder is expected, or (mid-run) a write
-that fails with ENOSPC / EACCES injected into ``os.replace`` (every atomic write's last step).
+that fails with ENOSPC / EACCES injected into ``os.replace`` (every atomic write's last step),
+or with the error safetensors raised when a checkpoint filled a real (1 MiB tmpfs) disk, or an
+SQLite error inside the store's transaction.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
+from safetensors import SafetensorError
 
 from xstilts.results import CurvePoint, PhaseRecord, ScoreRow, TrialResult
 from xstilts.store.sqlite import ResultStore
+from xstilts.train import checkpoint
 
 from reliability_helpers import integrity, phase_folders, run_cli, store_rows
 
@@ -62,35 +67,83 @@ EARLIER = TrialResult(
 )
 
 
-def _replace_failing_below(folder: Path, error_number: int):
+def _replace_failing_below(monkeypatch, folder: Path, error_number: int) -> None:
     real_replace = os.replace
 
     def replace(source, destination, *args, **kwargs):
-        if Path(destination).resolve().is_relative_to(folder):
+        if Path(destination).resolve().is_relative_to(folder.resolve()):
             raise OSError(error_number, os.strerror(error_number), str(destination))
         return real_replace(source, destination, *args, **kwargs)
 
-    return replace
+    monkeypatch.setattr(os, "replace", replace)
 
 
-@pytest.mark.parametrize("error_number", [errno.ENOSPC, errno.EACCES], ids=["disk full", "permission denied"])
-def test_output_write_failing_mid_run_exits_2_and_leaves_the_store_intact(error_number, run_config, monkeypatch, capsys):
+def _safetensors_disk_full(monkeypatch, folder: Path, error_number: int) -> None:
+    def save_model(model, filename, *args, **kwargs):
+        raise SafetensorError(f"Error while serializing: I/O error: {os.strerror(error_number)} (os error {error_number})")
+
+    monkeypatch.setattr(checkpoint, "save_model", save_model)
+
+
+WRITE_FAILURES = {  # name -> (how writes fail, errno, the error line names the file)
+    "disk full": (_replace_failing_below, errno.ENOSPC, True),
+    "permission denied": (_replace_failing_below, errno.EACCES, True),
+    "disk full inside safetensors": (_safetensors_disk_full, errno.ENOSPC, False),
+}
+
+
+@pytest.mark.parametrize("failure", WRITE_FAILURES, ids=list(WRITE_FAILURES))
+def test_output_write_failing_mid_run_exits_2_and_leaves_the_store_intact(failure, run_config, monkeypatch, capsys):
     folder = run_config.parent
     store, work = folder / "results.sqlite", folder / "work"
     with ResultStore(store) as db:
         db.record(EARLIER)
     before = store_rows(store)
-    monkeypatch.setattr(os, "replace", _replace_failing_below(work.resolve(), error_number))
+    break_writes, error_number, names_file = WRITE_FAILURES[failure]
+    break_writes(monkeypatch, work, error_number)
     # Evaluating after step 1 makes the first write under work_dir (best weights) come early.
     code, lines = run_cli(capsys, "run", run_config, "intermediate.train.eval_every=1")
     assert code == 2
     errors = [line for line in lines if line.startswith("error:")]
     assert errors == [lines[-1]], lines[-5:]
-    assert os.strerror(error_number) in errors[0] and str(work) in errors[0]
+    assert os.strerror(error_number) in errors[0] and (str(work) in errors[0]) == names_file
+    assert_earlier_rows_intact(store, before)
+    assert not list(work.rglob("DONE*")) and not list(work.rglob(".tmp-*"))
+
+
+def assert_earlier_rows_intact(store: Path, before: dict) -> None:
+    """Only the new trial's 'running' row was added: resumable, not recorded as failed."""
     after = store_rows(store)
     assert integrity(store) == "ok"
     assert {t: rows for t, rows in after.items() if t != "trials"} == {t: rows for t, rows in before.items() if t != "trials"}
     new_trials = [row for row in after["trials"] if row not in before["trials"]]
     assert set(before["trials"]) <= set(after["trials"])
-    assert len(new_trials) == 1 and new_trials[0][2] == "running"  # resumable, not recorded as failed
-    assert not list(work.rglob("DONE*")) and not list(work.rglob(".tmp-*"))
+    assert len(new_trials) == 1 and new_trials[0][2] == "running"
+
+
+def test_a_store_write_failing_mid_transaction_exits_2_then_a_rerun_records_without_recomputing(
+        run_config, monkeypatch, capsys):
+    folder = run_config.parent
+    store = folder / "results.sqlite"
+    with ResultStore(store) as db:
+        db.record(EARLIER)
+    before = store_rows(store)
+    real_replace_scores = ResultStore._replace_scores
+
+    def replace_scores_then_fail(self, db, result):  # some rows written, then SQLite gives up
+        real_replace_scores(self, db, result)
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ResultStore, "_replace_scores", replace_scores_then_fail)
+        code, lines = run_cli(capsys, "run", run_config, "intermediate.task=none")
+    assert code == 2
+    errors = [line for line in lines if line.startswith("error:")]
+    assert errors == [lines[-1]] and "database or disk is full" in errors[0] and str(store) in errors[0]
+    assert_earlier_rows_intact(store, before)
+
+    code, _ = run_cli(capsys, "run", run_config, "intermediate.task=none")
+    assert code == 0
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT COUNT(*) FROM trials WHERE status = 'done'").fetchone()[0] == 2
+        assert db.execute("SELECT SUM(computed) FROM trial_phases").fetchone()[0] == 1  # only EARLIER's phase

@@ -66,7 +66,8 @@ def _manifest_counts(data_dir):
     counts = defaultdict(int)
     with open(data_dir / "MANIFEST.tsv", encoding="utf-8") as fh:
         for row in csv.DictReader(fh, delimiter="\t"):
-            counts[row["local_path"]] = int(row["rows_or_examples"])
+            if row["rows_or_examples"].strip():  # licence files and the like carry no count
+                counts[row["local_path"]] = int(row["rows_or_examples"])
     return counts
 
 

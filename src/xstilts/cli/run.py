@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import sys
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Iterator, List, Optional
 
 import typer
 
 from xstilts.config import describe_fields, load_config
+from xstilts.errors import XstiltsError
 from xstilts.results import TrialResult
 
 CONFIG_HELP = "\n\n".join(f"{key} (default {default}): {text}" for key, default, text in describe_fields())
@@ -62,6 +65,16 @@ def summary_lines(result: TrialResult) -> list[str]:
     return lines
 
 
+@contextlib.contextmanager
+def store_errors(path: str) -> Iterator[None]:
+    """SQLite's own failures (a full disk, an unwritable file) as one line and exit 2. Each store
+    write is one transaction, so earlier rows stay as they were; a rerun reuses the trial's phases."""
+    try:
+        yield
+    except sqlite3.OperationalError as err:
+        raise XstiltsError(f"cannot write the store '{path}': {err}; free space or fix permissions, then rerun") from err
+
+
 def run_command(
     config: Path = typer.Argument(..., help="Run config YAML (see configs/)."),
     overrides: Optional[List[str]] = typer.Argument(None, help="dotted.key=value overrides; see --help-config."),
@@ -86,7 +99,7 @@ def run_command(
         return
     preflight(cfg)  # bad input fails here: nothing trained, nothing stored
     trial_id = trial_id_of(cfg)
-    with ResultStore(cfg.store) as store:
+    with store_errors(cfg.store), ResultStore(cfg.store) as store:
         store.mark_running(trial_id, trial_params(cfg))
         result = run_trial(cfg, trial_id=trial_id, progress=ProgressPrinter())
         store.record(result)

@@ -31,6 +31,10 @@ def run_head(
 class TaskModel(nn.Module):
     """`forward(**batch)` takes HF-style batches: encoder inputs plus the head's targets."""
 
+    # HF Trainer passes num_items_in_batch to models that accept loss kwargs; heads compute
+    # their own mean loss, so tell Trainer not to (keeps TaskModel usable with Trainer).
+    accepts_loss_kwargs = False
+
     def __init__(self, encoder: PreTrainedModel, head: nn.Module):
         super().__init__()
         self.encoder = encoder

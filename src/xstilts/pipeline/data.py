@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -17,8 +18,15 @@ from xstilts.pipeline.context import PhaseContext
 from xstilts.tasks.registry import get_task
 
 
+@lru_cache(maxsize=8)
+def _tokenizer(encoder_dir: str) -> PreTrainedTokenizerBase:
+    return AutoTokenizer.from_pretrained(encoder_dir)
+
+
 def load_tokenizer(encoder_dir: Path) -> PreTrainedTokenizerBase:
-    return AutoTokenizer.from_pretrained(str(encoder_dir))
+    """One tokenizer per checkpoint dir per process: loading a 250k-piece vocabulary takes ~1 s,
+    and a target phase asks for it once per evaluated language."""
+    return _tokenizer(str(encoder_dir))
 
 
 def training_examples(ref: SplitRef, ctx: PhaseContext, key: str) -> list[Example]:

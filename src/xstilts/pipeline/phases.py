@@ -12,10 +12,16 @@ content address; a folder with DONE.json is reused, never recomputed.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable, Iterator
+
+import torch
 
 from xstilts.config import RunConfig
 from xstilts.data.splits import SplitRef
@@ -27,9 +33,13 @@ from xstilts.models.task_model import build_task_model
 from xstilts.pipeline import data, training
 from xstilts.pipeline.context import PhaseContext
 from xstilts.pipeline.keys import content_key
+from xstilts.pipeline.mixture_phase import mixture_intermediate
 from xstilts.results import PhaseRecord, ScoreRow
 from xstilts.tasks.registry import get_task
 from xstilts.tasks.spec import TaskSpec
+from xstilts.train.checkpoint import CheckpointError, quarantine, verify_dir, write_verified_dir
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -86,27 +96,33 @@ def base_encoder(ctx: PhaseContext) -> EncoderArtifact:
 
 
 def intermediate(encoder: EncoderArtifact, ctx: PhaseContext) -> EncoderArtifact | None:
-    """Train the encoder on the English intermediate task; None when training diverged."""
+    """Train the encoder on the English intermediate task(s); None when training diverged."""
     cfg = ctx.config.intermediate
-    task = _single_intermediate_task(cfg.task_names())
     settings = training.phase_settings(cfg.train, ctx.config.seed)
     key = intermediate_key(ctx.config, encoder.key)
     out = ctx.work_dir / "intermediate" / key
-    done = _reuse(out, ctx)
+    done = _reuse(out, ctx, _encoder_folder(out))
     if done is None:
-        spec = get_task(task)
-        train_ref = SplitRef.parse(cfg.train_split, task, "intermediate.train_split")
-        examples = data.training_examples(train_ref, ctx, "intermediate.train_split")
-        labels = data.label_list(task, examples)
-        model = _task_model(encoder.path, spec.kind, labels, ctx)
-        evaluator = training.english_dev_evaluator(spec, cfg.dev_split, cfg.max_dev_examples, cfg.max_length, encoder.path, labels, ctx, cfg.doc_stride)
-        outcome, record = training.fit(model, spec, examples, labels, settings, cfg.max_length, encoder.path, out, "intermediate", key, evaluator, ctx, cfg.doc_stride)
+        build = _single_intermediate if len(cfg.task_names()) == 1 and cfg.mlm is None else mixture_intermediate
+        with _seeded_init(ctx.config.seed):
+            model, training_data, evaluator = build(encoder, settings, ctx)
+        outcome, record = training.fit(model, cfg.task, training_data, settings, out, "intermediate", key, evaluator, ctx)
         if outcome.status == "done":
             training.load_best(model, outcome, "english_dev")
-            save_encoder(model, out / "encoder")
+            _write_encoder(model, out)
         done = _finish(out, record, {})
     ctx.records.append(_reused_record(done))
     return EncoderArtifact(key=key, path=out / "encoder") if done["record"]["status"] == "done" else None
+
+
+def _single_intermediate(encoder: EncoderArtifact, settings, ctx: PhaseContext):
+    cfg = ctx.config.intermediate
+    spec = get_task(cfg.task)
+    examples = data.training_examples(SplitRef.parse(cfg.train_split, spec.name, "intermediate.train_split"), ctx, "intermediate.train_split")
+    labels = data.label_list(spec.name, examples)
+    model = _task_model(encoder.path, spec.kind, labels, ctx)
+    evaluator = training.english_dev_evaluator(spec, cfg.dev_split, cfg.max_dev_examples, cfg.max_length, encoder.path, labels, ctx, cfg.doc_stride)
+    return model, training.single_task_data(spec, examples, labels, settings, cfg.max_length, encoder.path, ctx, cfg.doc_stride), evaluator
 
 
 def target(encoder: EncoderArtifact, spec: TaskSpec, ctx: PhaseContext) -> TaskArtifact | None:
@@ -118,14 +134,16 @@ def target(encoder: EncoderArtifact, spec: TaskSpec, ctx: PhaseContext) -> TaskA
     settings = training.phase_settings(cfg.train, ctx.config.seed)
     key = target_key(ctx.config, spec.name, encoder.key)
     out = ctx.work_dir / "target" / key
-    done = _reuse(out, ctx)
+    done = _reuse(out, ctx, _target_weights)
     if done is None:
         train_ref = SplitRef.parse(train_text, spec.name, f"targets.{spec.name}.train_split")
         examples = data.training_examples(train_ref, ctx, f"targets.{spec.name}.train_split")
         labels = data.label_list(spec.name, examples) if spec.labels is None else spec.labels
-        model = _task_model(encoder.path, spec.kind, labels, ctx)
+        with _seeded_init(ctx.config.seed):
+            model = _task_model(encoder.path, spec.kind, labels, ctx)
         evaluator = training.target_evaluator(spec, cfg, encoder.path, labels, ctx)
-        outcome, record = training.fit(model, spec, examples, labels, settings, cfg.max_length, encoder.path, out, "target", key, evaluator, ctx, cfg.doc_stride)
+        train_data = training.single_task_data(spec, examples, labels, settings, cfg.max_length, encoder.path, ctx, cfg.doc_stride)
+        outcome, record = training.fit(model, spec.name, train_data, settings, out, "target", key, evaluator, ctx)
         weights = {k: best.path for k, best in outcome.best.items()} or {"final": outcome.final_checkpoint}
         done = _finish(out, record, {"weights": weights, "labels": labels})
     ctx.records.append(_reused_record(done))
@@ -171,13 +189,6 @@ def retrieval(encoder: EncoderArtifact, spec: TaskSpec, ctx: PhaseContext) -> Pr
     return Predictions(key=key, task=spec.name, folder=out, scores=[ScoreRow(**r) for r in done["extra"]["scores"]])
 
 
-def _single_intermediate_task(names: list[str]) -> str:
-    if len(names) != 1:
-        # Same-kind data mixtures are one spec with several sources (see anli_plus.yaml).
-        raise ConfigError("intermediate.task", "give one task; mix datasets of one kind with a spec like anli_plus")
-    return names[0]
-
-
 def _task_model(encoder_dir: Path, kind: str, labels: list[str] | None, ctx: PhaseContext):
     encoder = load_encoder(encoder_dir)
     if ctx.config.model.freeze_word_embeddings:
@@ -185,11 +196,51 @@ def _task_model(encoder_dir: Path, kind: str, labels: list[str] | None, ctx: Pha
     return build_task_model(encoder, kind, len(labels) if labels else None)
 
 
-def _reuse(out: Path, ctx: PhaseContext) -> dict | None:
+def _write_encoder(model, out: Path) -> None:
+    """The trained encoder, with a manifest (checked on reuse). Staging folders of a writer that
+    was killed mid-save are never read; they are removed here, where this phase alone writes."""
+    for leftover in out.glob(".*tmp-encoder-*"):  # write_verified_dir's and save_encoder's own
+        shutil.rmtree(leftover, ignore_errors=True)
+    write_verified_dir(out / "encoder", lambda folder: save_encoder(model, folder))
+
+
+@contextlib.contextmanager
+def _seeded_init(seed: int) -> Iterator[None]:
+    """New heads start from the trial seed: otherwise a repeat of the trial, or a rerun after a
+    crash before the first checkpoint, trains from other initial weights than the original."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def _encoder_folder(out: Path) -> Callable[[dict], list[Path]]:
+    return lambda done: [out / "encoder"] if done["record"]["status"] == "done" else []
+
+
+def _target_weights(done: dict) -> list[Path]:
+    return [Path(p) for p in done["extra"]["weights"].values()] if done["record"]["status"] == "done" else []
+
+
+def _weights_intact(out: Path, folders: list[Path]) -> bool:
+    """A finished phase's weights must pass their checksums before anything loads them; a damaged
+    phase is moved aside (kept for inspection, never loaded) and computed again."""
+    try:
+        for folder in folders:
+            verify_dir(folder)
+    except CheckpointError as err:
+        log.warning("computing %s again: %s", out.name, err)
+        quarantine([out])
+        return False
+    return True
+
+
+def _reuse(out: Path, ctx: PhaseContext, weights: Callable[[dict], list[Path]] = lambda done: []) -> dict | None:
     marker = out / "DONE.json"
     if not marker.is_file():
         return None
     done = json.loads(marker.read_text(encoding="utf-8"))
+    if not _weights_intact(out, weights(done)):
+        return None
     done["record"]["computed"] = False
     ctx.report(event="reused", phase=done["record"]["phase"], task=done["record"]["task"])
     return done

@@ -100,7 +100,8 @@ def retrieve_languages(encoder_dir: Path, spec: TaskSpec, cfg: TargetConfig, out
         write_gold_file(spec, lang, gold, out / "gold")
         rows.append(write_and_score(spec, lang, predictions, out / "final", out / "gold", "final"))
         meta[lang] = {"source_sentences": len(corpus.source), "target_sentences": len(corpus.target), **info}
-    return rows, {"languages": meta, "eval_split": str(ref)}
+    counts = {lang: info["source_sentences"] for lang, info in meta.items()}
+    return rows, {"languages": meta, "eval_examples": counts, "eval_split": str(ref)}
 
 
 def _dev_threshold(spec, ref, lang, cfg, ctx, embeddings) -> Callable | None:

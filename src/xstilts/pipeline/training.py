@@ -91,28 +91,42 @@ def target_evaluator(spec: TaskSpec, cfg: TargetConfig, encoder_dir: Path,
     return Evaluator(fn=evaluate, select_on=select_on)
 
 
-def fit(model: torch.nn.Module, spec: TaskSpec, examples: Sequence[Example], labels: Sequence[str] | None,
-        settings: TrainSettings, max_length: int, encoder_dir: Path, out: Path, phase: str, key: str,
-        evaluator: Evaluator | None, ctx: PhaseContext, doc_stride: int = 128) -> tuple[TrainOutcome, PhaseRecord]:
-    """Featurize (cached) and train with resumable checkpoints under out/ckpt."""
-    start = time.perf_counter()
+@dataclass
+class TrainingData:
+    """What the loop trains on: a dataset of feature rows, its collate and its batch order."""
+
+    dataset: Sequence[dict]
+    collate: Callable[[list[dict]], dict]
+    order: Callable[[int, int], list[list[int]]]
+    examples: int
+
+
+def single_task_data(spec: TaskSpec, examples: Sequence[Example], labels: Sequence[str] | None, settings: TrainSettings,
+                     max_length: int, encoder_dir: Path, ctx: PhaseContext, doc_stride: int = 128) -> TrainingData:
     tokenizer = data.load_tokenizer(encoder_dir)
     fs = data.features(ctx, spec.kind, examples, tokenizer, task=spec.name, split="train", language="en",
                        max_length=max_length, labels=labels, **data.kind_options(spec.kind, doc_stride))
     lengths = fs.lengths()
     # Length-grouped micro-batches keep padding small while the order stays random per epoch.
     order = lambda epoch, micro: length_grouped_batches(lengths, micro, seed=settings.seed, epoch=epoch)  # noqa: E731
-    report = lambda r: ctx.report(event="step", phase=phase, task=spec.name, step=r.step, total=r.total_steps, loss=r.loss)  # noqa: E731
-    outcome = train(model, fs, make_collate(spec.kind, tokenizer.pad_token_id), settings,
+    return TrainingData(fs, make_collate(spec.kind, tokenizer.pad_token_id), order, len(examples))
+
+
+def fit(model: torch.nn.Module, task: str, training_data: TrainingData, settings: TrainSettings, out: Path,
+        phase: str, key: str, evaluator: Evaluator | None, ctx: PhaseContext) -> tuple[TrainOutcome, PhaseRecord]:
+    """Train with resumable checkpoints under out/ckpt; the record carries throughput and curve."""
+    start = time.perf_counter()
+    report = lambda r: ctx.report(event="step", phase=phase, task=task, step=r.step, total=r.total_steps, loss=r.loss)  # noqa: E731
+    outcome = train(model, training_data.dataset, training_data.collate, settings,
                     checkpoint_dir=out / "ckpt", eval_fn=evaluator.fn if evaluator else None,
-                    batch_order=order, progress=report,
+                    batch_order=training_data.order, progress=report,
                     select_on=evaluator.select_on if evaluator else ("score",))
     curve = [{"step": p.step, "train_loss": p.train_loss,
               "dev_score": (p.scores or {}).get(evaluator.select_on[0]) if evaluator else None} for p in outcome.curve]
     record = PhaseRecord(
-        key=key, phase=phase, task=spec.name, computed=True, status=outcome.status,
+        key=key, phase=phase, task=task, computed=True, status=outcome.status,
         seconds=time.perf_counter() - start, throughput=outcome.throughput,
-        meta={"train_examples": len(examples), "train_features": len(fs), "steps": outcome.steps,
+        meta={"train_examples": training_data.examples, "train_features": len(training_data.dataset), "steps": outcome.steps,
               "steps_trained_this_call": outcome.steps_trained_this_call,
               "diverged_step": outcome.diverged_step, "last_finite_loss": outcome.last_finite_loss,
               "best": {k: {"step": b.step, "score": b.score} for k, b in outcome.best.items()},

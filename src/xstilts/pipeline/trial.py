@@ -7,6 +7,7 @@ driver (CLI or sweep runner) alone writes it to the store.
 from __future__ import annotations
 
 import errno
+import os
 import time
 import traceback
 from dataclasses import dataclass
@@ -24,6 +25,10 @@ from xstilts.tasks.registry import get_task
 
 # errnos that mean "this output cannot be written" (a full disk or quota, read-only, denied).
 STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+# Writers that wrap the OS error keep its text (safetensors on a full disk: "I/O error: No space
+# left on device (os error 28)"); only unambiguous ones are matched.
+STORAGE_MESSAGES = tuple(os.strerror(number) for number in (errno.ENOSPC, errno.EDQUOT, errno.EROFS))
+STORAGE_ADVICE = "free space or fix permissions, then rerun"
 
 
 def trial_params(config: RunConfig) -> dict:
@@ -65,27 +70,27 @@ def run_trial(config: RunConfig, *, trial_id: str, progress: Progress | None = N
         result.status = _run_phases(config, ctx, result)
     except XstiltsError:
         raise  # bad input: the caller reports one line and exits 2
-    except OSError as err:
-        if err.errno in STORAGE_ERRNOS:
-            raise storage_error(err) from err
-        _mark_failed(result, err)
     except Exception as err:  # a crash inside one trial must not take a sweep down
-        _mark_failed(result, err)
+        storage = storage_error(err)
+        if storage is not None:
+            raise storage from err
+        result.status, result.error = "failed", f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=5)}"
     result.scores = _fill_oracle(result.scores)
     result.phases = ctx.records
     result.curves = _curves(ctx)
     return result
 
 
-def _mark_failed(result: TrialResult, err: Exception) -> None:
-    result.status, result.error = "failed", f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=5)}"
-
-
-def storage_error(err: OSError) -> XstiltsError:
-    """A full disk or an unwritable output is the environment's fault, not the trial's: say so in
-    one line (exit 2) rather than record a failed trial; the finished phases are reused on rerun."""
-    where = f"'{err.filename}'" if err.filename else "an output file"
-    return XstiltsError(f"cannot write {where}: {err.strerror}; free space or fix permissions, then rerun")
+def storage_error(err: Exception) -> XstiltsError | None:
+    """A full disk or an unwritable output is the environment's fault, not the trial's: one line
+    (exit 2) instead of a failed trial; the finished phases are reused on rerun. None otherwise."""
+    if isinstance(err, OSError) and err.errno in STORAGE_ERRNOS:
+        where = f"'{err.filename}'" if err.filename else "an output file"
+        return XstiltsError(f"cannot write {where}: {err.strerror}; {STORAGE_ADVICE}")
+    message = (str(err).strip().splitlines() or [""])[0]
+    if any(text in message for text in STORAGE_MESSAGES):
+        return XstiltsError(f"cannot write an output file ({type(err).__name__}: {message}); {STORAGE_ADVICE}")
+    return None
 
 
 def _run_phases(config: RunConfig, ctx: PhaseContext, result: TrialResult) -> str:

@@ -28,7 +28,9 @@ def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
 
 
 def build_optimizer(model: torch.nn.Module, settings: TrainSettings) -> torch.optim.AdamW:
-    return torch.optim.AdamW(parameter_groups(model, settings.weight_decay), lr=settings.learning_rate)
+    # fused: on CPU the default AdamW updates one tensor at a time, which the benchmark measured
+    # at ~0.1 s per step for e5-small; the fused kernel is ~3x faster (and used by HF Trainer).
+    return torch.optim.AdamW(parameter_groups(model, settings.weight_decay), lr=settings.learning_rate, fused=True)
 
 
 def warmup_steps(settings: TrainSettings, total_steps: int) -> int:

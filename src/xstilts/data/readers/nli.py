@@ -24,6 +24,20 @@ ANLI_LABEL_MAP = MappingProxyType({"e": "entailment", "n": "neutral", "c": "cont
 SNLI_NO_CONSENSUS = "-"
 
 
+def _anli_examples(path: Path, records, hypothesis: str, label: str, labels, label_map) -> list[ClassificationExample]:
+    """ANLI rows from either release: the two differ only in column names and container."""
+    ids = unique_ids([record.get("uid") for _, record in records], [line_id(path, n) for n, _ in records])
+    return [
+        ClassificationExample(
+            example_id,
+            field(record, "context", path, line_no),
+            field(record, hypothesis, path, line_no),
+            checked_label(field(record, label, path, line_no), path, line_no, labels, label_map),
+        )
+        for example_id, (line_no, record) in zip(ids, records)
+    ]
+
+
 def read_anli_jsonl(
     path: Path,
     *,
@@ -31,17 +45,7 @@ def read_anli_jsonl(
     label_map: Mapping[str, str] | None = ANLI_LABEL_MAP,
 ) -> list[ClassificationExample]:
     """Official ANLI JSONL: `uid`, `context`, `hypothesis`, `label` (e/n/c)."""
-    records = jsonl_records(path)
-    ids = unique_ids([record.get("uid") for _, record in records], [line_id(path, n) for n, _ in records])
-    return [
-        ClassificationExample(
-            example_id,
-            field(record, "context", path, line_no),
-            field(record, "hypothesis", path, line_no),
-            checked_label(field(record, "label", path, line_no), path, line_no, labels, label_map),
-        )
-        for example_id, (line_no, record) in zip(ids, records)
-    ]
+    return _anli_examples(path, jsonl_records(path), "hypothesis", "label", labels, label_map)
 
 
 def read_anli_csv(
@@ -51,17 +55,7 @@ def read_anli_csv(
     label_map: Mapping[str, str] | None = ANLI_LABEL_MAP,
 ) -> list[ClassificationExample]:
     """The ANLI analysis CSV: `context`, `statement`, `gold_label` (e/n/c), `uid`, annotations."""
-    rows = csv_records(path)
-    ids = unique_ids([row.get("uid") for _, row in rows], [line_id(path, n) for n, _ in rows])
-    return [
-        ClassificationExample(
-            example_id,
-            field(row, "context", path, line_no),
-            field(row, "statement", path, line_no),
-            checked_label(field(row, "gold_label", path, line_no), path, line_no, labels, label_map),
-        )
-        for example_id, (line_no, row) in zip(ids, rows)
-    ]
+    return _anli_examples(path, csv_records(path), "statement", "gold_label", labels, label_map)
 
 
 def read_snli_jsonl(

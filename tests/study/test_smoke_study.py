@@ -1,0 +1,37 @@
+"""The --smoke variant of the mini-study, end to end: sweep, store, report (issue: 'In CI')."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+import yaml
+
+from xstilts.cli import main
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+@pytest.mark.slow
+def test_smoke_study_writes_a_report(tmp_path, data_dir, monkeypatch):
+    monkeypatch.setenv("XSTILTS_CACHE_DIR", str(tmp_path / "cache"))
+    base = yaml.safe_load((CONFIGS / "mini-study-base.yaml").read_text())
+    base["data_dir"] = str(data_dir)
+    (tmp_path / "mini-study-base.yaml").write_text(yaml.safe_dump(base))
+    smoke = yaml.safe_load((CONFIGS / "mini-study-smoke.yaml").read_text())
+    smoke["overrides"].update({"work_dir": str(tmp_path / "work"), "store": str(tmp_path / "results.sqlite")})
+    (tmp_path / "mini-study-smoke.yaml").write_text(yaml.safe_dump(smoke))
+    (tmp_path / "mini-study.yaml").write_text((CONFIGS / "mini-study.yaml").read_text())
+
+    out = tmp_path / "report"
+    assert main(["study", str(tmp_path / "mini-study.yaml"), "--smoke", "--out", str(out), "--resamples", "200"]) == 0
+
+    with sqlite3.connect(tmp_path / "results.sqlite") as db:
+        statuses = sorted(row[0] for row in db.execute("select status from trials"))
+        tasks = {row[0] for row in db.execute("select distinct target_task from scores")}
+    assert statuses == ["done", "done", "done"]  # baseline + 2 grid points
+    assert tasks == {"pawsx", "panx", "tatoeba"}
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "sst2" in html and "<img" in html
+    assert (out / "report.md").read_text(encoding="utf-8").startswith("# ")
