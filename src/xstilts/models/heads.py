@@ -21,15 +21,9 @@ from transformers.modeling_outputs import (
 )
 
 from xstilts.errors import ConfigError
+from xstilts.tasks.spec import KINDS
 
-TASK_KINDS = (
-    "classification",
-    "pair_classification",
-    "multiple_choice",
-    "span_extraction",
-    "tagging",
-    "retrieval",
-)
+TASK_KINDS = KINDS  # one list of task kinds, defined with the task specs
 # Batch keys each kind's head consumes besides the encoder inputs; retrieval trains nothing.
 TARGET_KEYS: dict[str, tuple[str, ...]] = {
     "classification": ("labels",),
