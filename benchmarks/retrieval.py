@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from transformers import AutoConfig
 
 from benchmarks.stats import FigureResult, paired_ratios, summarize
 from benchmarks.timing import run_interleaved, timed
@@ -24,6 +25,7 @@ from benchmarks.workloads import ENCODER_NAMES, Scale, data_dir, encoder_dir, lo
 from xstilts.data.examples import BitextCorpus
 from xstilts.data.splits import read_bitext
 from xstilts.models.encoder_io import load_encoder
+from xstilts.models.retrieval import pooled_layer
 from xstilts.pipeline.retrieval import SEARCHERS, capped, embed
 from xstilts.tasks.registry import get_task
 
@@ -48,14 +50,18 @@ def bucc_corpus(cap: int | None = None) -> BitextCorpus:
 
 
 class Embedder:
-    def __init__(self, encoder_name: str, batch_size: int):
+    """The pipeline's embedding: the middle layer, with the encoder loaded only up to it
+    (``whole=True`` loads every layer, as before that change, for the comparison below)."""
+
+    def __init__(self, encoder_name: str, batch_size: int, whole: bool = False):
         directory = encoder_dir(encoder_name)
-        self.encoder = load_encoder(directory).eval()
+        self.layer = pooled_layer(AutoConfig.from_pretrained(directory).num_hidden_layers, None)
+        self.encoder = load_encoder(directory, num_layers=None if whole else max(self.layer, 1)).eval()
         self.tokenizer = load_tokenizer(directory)
         self.batch_size = batch_size
 
     def __call__(self, sentences: dict[str, str]) -> np.ndarray:
-        return embed(self.encoder, self.tokenizer, list(sentences.values()), MAX_LENGTH, None, self.batch_size)
+        return embed(self.encoder, self.tokenizer, list(sentences.values()), MAX_LENGTH, self.layer, self.batch_size)
 
 
 # --- where Tatoeba's time goes ---------------------------------------------------------------
@@ -86,6 +92,39 @@ def tatoeba_time_split(scale: Scale) -> FigureResult:
         target=None,
         setup=setup,
         details={"embed_s": embed_s, "search_s": search_s},
+    )
+
+
+def _embed_all(embedder: Embedder, corpora: dict[str, BitextCorpus]) -> list[np.ndarray]:
+    return [embedder(side) for corpus in corpora.values() for side in (corpus.source, corpus.target)]
+
+
+def truncated_encoder_speedup(scale: Scale) -> FigureResult:
+    """Embedding with every layer loaded / with layers only up to the pooled (middle) one."""
+    whole = Embedder(scale.retrieval_encoder, scale.eval_batch_size, whole=True)
+    truncated = Embedder(scale.retrieval_encoder, scale.eval_batch_size)
+    corpora = tatoeba_corpora(scale.tatoeba_sentences)
+    runs = [
+        run_interleaved({"whole": lambda: timed(lambda: _embed_all(whole, corpora)),
+                         "truncated": lambda: timed(lambda: _embed_all(truncated, corpora))}, repetition)
+        for repetition in range(scale.repetitions)
+    ]
+    whole_s, truncated_s = [r["whole"][0] for r in runs], [r["truncated"][0] for r in runs]
+    differences = [np.abs(a - b).max() for a, b in zip(runs[0]["whole"][1], runs[0]["truncated"][1], strict=True)]
+    setup = (
+        f"Tatoeba embedding time with all {whole.encoder.config.num_hidden_layers} layers loaded / with layers up to "
+        f"the pooled layer {truncated.layer}; {len(corpora)} languages × {scale.tatoeba_sentences} pairs, batch "
+        f"{scale.eval_batch_size}; {ENCODER_NAMES[scale.retrieval_encoder]}; {torch.get_num_threads()} threads; "
+        f"median {np.median(whole_s):.2f} s vs {np.median(truncated_s):.2f} s; embeddings differ by at most "
+        f"{max(differences):.1e}"
+    )
+    return FigureResult(
+        name=f"retrieval embedding, encoder loaded up to the pooled layer — tatoeba, {scale.retrieval_encoder}",
+        spread=summarize(paired_ratios(whole_s, truncated_s)),
+        unit="x",
+        target=None,
+        setup=setup,
+        details={"whole_s": whole_s, "truncated_s": truncated_s},
     )
 
 
@@ -198,4 +237,4 @@ def bucc_mining(scale: Scale) -> FigureResult:
 
 
 def retrieval_figures(scale: Scale) -> list[FigureResult]:
-    return [tatoeba_time_split(scale), *search_figures(scale), bucc_mining(scale)]
+    return [tatoeba_time_split(scale), truncated_encoder_speedup(scale), *search_figures(scale), bucc_mining(scale)]

@@ -3,9 +3,9 @@
     python -m benchmarks.run [--quick] [--only NAME ...] [--threads N]
 
 Figure groups (``--only`` takes these names): training (throughput vs HF Trainer), padding
-(padding waste), zero-shot (all languages vs Trainer.predict), overhead (vs a bare loop),
-retrieval (embedding vs search, matrix product vs faiss, BUCC mining), sweep (intermediate-phase
-reuse). A group that raises is reported and skipped; the exit status is then 1. A missed
+(padding waste), zero-shot (all languages vs Trainer.predict), overhead (vs a bare loop), bf16
+(xstilts' CPU bf16 autocast vs fp32), retrieval (embedding vs search, whole vs truncated encoder,
+matrix product vs faiss, BUCC mining), sweep (intermediate-phase reuse). A group that raises is reported and skipped; the exit status is then 1. A missed
 target is a result, not an error.
 """
 
@@ -28,7 +28,7 @@ from benchmarks.report import FORMATTERS, RunInfo, append_rows, format_target
 from benchmarks.retrieval import retrieval_figures
 from benchmarks.stats import FigureResult
 from benchmarks.sweep_reuse import sweep_reuse_figures
-from benchmarks.training import framework_overhead, training_throughput
+from benchmarks.training import cpu_bf16_speedup, framework_overhead, training_throughput
 from benchmarks.workloads import REPO, SCALES, Scale
 from benchmarks.zero_shot import zero_shot_figures
 
@@ -37,6 +37,7 @@ FIGURES: dict[str, Callable[[Scale], list[FigureResult]]] = {
     "padding": padding_figures,
     "zero-shot": zero_shot_figures,
     "overhead": framework_overhead,
+    "bf16": cpu_bf16_speedup,
     "retrieval": retrieval_figures,
     "sweep": sweep_reuse_figures,
 }

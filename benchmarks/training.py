@@ -88,7 +88,8 @@ def _spec_labels(task: str) -> list[str]:
 
 
 def xstilts_step_times(
-    model, features: FeatureSet, pad_id: int, geometry: Geometry, seed: int, max_grad_norm: float | None
+    model, features: FeatureSet, pad_id: int, geometry: Geometry, seed: int, max_grad_norm: float | None,
+    bf16_on_cpu: bool = False,
 ) -> list[float]:
     """xstilts ``train`` with the pipeline's length-grouped order for ``geometry.total_steps`` steps;
     the time at the end of each step."""
@@ -103,6 +104,7 @@ def xstilts_step_times(
         max_steps=geometry.total_steps,
         warmup_ratio=0.0,
         bf16=False,  # Trainer's default precision (fp32) on both sides, should a GPU be present
+        bf16_on_cpu=bf16_on_cpu,
         seed=seed,
         log_every=geometry.total_steps,
         checkpoint_every=geometry.total_steps,  # the only checkpoint comes after the last timestamp
@@ -226,3 +228,38 @@ def framework_overhead(scale: Scale) -> list[FigureResult]:
             details={"xstilts_steps_per_s": ours, "bare_steps_per_s": bare},
         )
     ]
+
+
+def _precision_repetition(work: Workload, geometry: Geometry, repetition: int) -> dict[str, float]:
+    pad_id = work.tokenizer.pad_token_id
+
+    def rate(bf16: bool) -> float:
+        stamps = xstilts_step_times(copy.deepcopy(work.model), work.features, pad_id, geometry, repetition,
+                                    MAX_GRAD_NORM, bf16_on_cpu=bf16)
+        return timed_rate(stamps, geometry, geometry.batch_size)
+
+    return run_interleaved({"bf16": lambda: rate(True), "fp32": lambda: rate(False)}, repetition)
+
+
+def cpu_bf16_speedup(scale: Scale) -> list[FigureResult]:
+    """xstilts' own training, bf16 autocast vs fp32 on this CPU (no GPU involved)."""
+    if torch.cuda.is_available():
+        return []
+    work, geometry = load_workload(OVERHEAD_TASK, scale.overhead_encoder), scale.overhead
+    rates = [_precision_repetition(work, geometry, r) for r in range(scale.repetitions)]
+    bf16, fp32 = [r["bf16"] for r in rates], [r["fp32"] for r in rates]
+    setup = (
+        f"examples/s of xstilts train() with TrainSettings.bf16_on_cpu (torch.autocast bf16 around the forward) / "
+        f"fp32; {ENCODER_NAMES[work.encoder]}, frozen word embeddings; {work.task}, max length {work.max_length}; "
+        f"{geometry.describe()}; {torch.get_num_threads()} threads; CPU bf16 support (AMX/AVX512-BF16): "
+        f"{bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())}; median examples/s bf16 {np.median(bf16):.1f}, "
+        f"fp32 {np.median(fp32):.1f}"
+    )
+    return [FigureResult(
+        name=f"CPU bf16 autocast speed-up, training — {work.task}, {work.encoder}",
+        spread=summarize(paired_ratios(bf16, fp32)),
+        unit="x",
+        target=None,
+        setup=setup,
+        details={"bf16_examples_per_s": bf16, "fp32_examples_per_s": fp32},
+    )]

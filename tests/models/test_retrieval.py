@@ -40,3 +40,33 @@ def test_layer_selects_hidden_states_and_defaults_to_the_middle(model_cache, tok
     assert not torch.allclose(by_layer[2], by_layer[4])
     with torch.no_grad():
         assert torch.equal(embed_sentences(encoder, ids, mask, layer=-1), by_layer[4])
+
+
+def test_pooled_layer_resolves_defaults_and_negative_indices():
+    from xstilts.models.retrieval import pooled_layer
+
+    assert pooled_layer(12, None) == 6
+    assert pooled_layer(12, -1) == 12
+    assert pooled_layer(12, 0) == 0
+    assert pooled_layer(4, -5) == 0
+    for bad in (13, -14):
+        try:
+            pooled_layer(12, bad)
+        except ValueError as err:
+            assert "12 layers" in str(err)
+        else:
+            raise AssertionError(f"layer {bad} was accepted")
+
+
+def test_encoder_loaded_up_to_the_pooled_layer_embeds_exactly_like_the_full_one(model_cache, tokenizer):
+    from xstilts.models.encoder_io import load_encoder
+    from xstilts.models.tiny import tiny_encoder_dir
+
+    folder = tiny_encoder_dir(model_cache, layers=4)
+    full, truncated = load_encoder(folder).eval(), load_encoder(folder, num_layers=2).eval()
+    assert truncated.config.num_hidden_layers == 2
+    batch = tokenizer(SENTENCES, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        expected = embed_sentences(full, batch["input_ids"], batch["attention_mask"], layer=2)
+        got = embed_sentences(truncated, batch["input_ids"], batch["attention_mask"], layer=2)
+    assert torch.equal(expected, got)

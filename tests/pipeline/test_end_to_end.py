@@ -47,6 +47,15 @@ def test_nine_targets_end_to_end_then_rerun_trains_zero_steps(tmp_path, data_dir
     # XTREME-layout prediction files exist for every zero-shot language.
     zero_shot = [p for p in first.phases if p.phase == "zero_shot"]
     assert len(zero_shot) == 9
+    # Selections that chose the same step share one prediction pass, and their scores agree.
+    pawsx_target = next(p for p in first.phases if p.phase == "target" and p.task == "pawsx")
+    best_steps = {best["step"] for best in pawsx_target.meta["best"].values()}
+    pawsx_zero_shot = next(p for p in zero_shot if p.task == "pawsx")
+    assert pawsx_zero_shot.meta["distinct_weights_evaluated"] == len(best_steps)
+    by_selection = {sel: {r.language: r.value for r in first.scores if r.target_task == "pawsx" and r.selection == sel}
+                    for sel in ("english_dev", "target_dev")}
+    if len(best_steps) == 1:
+        assert by_selection["english_dev"] == by_selection["target_dev"]
 
     second = run_trial(config, trial_id="t1")
     assert not any(p.computed for p in second.phases)  # every phase reused

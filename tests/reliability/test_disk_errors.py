@@ -79,10 +79,12 @@ def _replace_failing_below(monkeypatch, folder: Path, error_number: int) -> None
 
 
 def _safetensors_disk_full(monkeypatch, folder: Path, error_number: int) -> None:
-    def save_model(model, filename, *args, **kwargs):
+    def save(model_or_tensors, filename, *args, **kwargs):
         raise SafetensorError(f"Error while serializing: I/O error: {os.strerror(error_number)} (os error {error_number})")
 
-    monkeypatch.setattr(checkpoint, "save_model", save_model)
+    # Full models go through save_model, models with frozen weights through save_file.
+    monkeypatch.setattr(checkpoint, "save_model", save)
+    monkeypatch.setattr(checkpoint, "save_file", save)
 
 
 WRITE_FAILURES = {  # name -> (how writes fail, errno, the error line names the file)

@@ -31,7 +31,7 @@ def test_smoke_study_writes_a_report(tmp_path, data_dir, monkeypatch):
         statuses = sorted(row[0] for row in db.execute("select status from trials"))
         tasks = {row[0] for row in db.execute("select distinct target_task from scores")}
     assert statuses == ["done", "done", "done"]  # baseline + 2 grid points
-    assert tasks == {"pawsx", "panx", "tatoeba"}
+    assert tasks == {"pawsx", "panx", "tatoeba", "bucc2018"}
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "sst2" in html and "<img" in html
     assert (out / "report.md").read_text(encoding="utf-8").startswith("# ")

@@ -46,3 +46,15 @@ def test_without_a_terminal_status_changes_are_printed_as_lines():
         board.set_status("abc", "failed", error="RuntimeError: boom\nTraceback ...")
     assert out.getvalue().splitlines() == ["[abc] baseline seed=0: running",
                                            "[abc] baseline seed=0: failed: RuntimeError: boom"]
+
+
+def test_without_a_terminal_each_new_phase_is_printed_once():
+    out = io.StringIO()
+    with ProgressBoard([trial({"intermediate_task": "none", "seed": 0})], console=Console(file=out)) as board:
+        board.on_event("abc", {"phase": "target", "task": "pawsx", "step": 1, "total": 4, "time": 1.0})
+        board.on_event("abc", {"phase": "target", "task": "pawsx", "step": 2, "total": 4, "time": 2.0})
+        board.on_event("abc", {"phase": "zero_shot", "task": "pawsx", "time": 3.0})
+        board.set_status("abc", "done")
+    assert out.getvalue().splitlines() == ["[abc] baseline seed=0: target pawsx (0/1 trials finished)",
+                                           "[abc] baseline seed=0: zero_shot pawsx (0/1 trials finished)",
+                                           "[abc] baseline seed=0: done"]

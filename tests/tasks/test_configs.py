@@ -36,11 +36,12 @@ def test_paper_config_is_the_recipe():
     paper = load_config(CONFIGS / "paper.yaml")
     assert paper.model.source == "xlm-roberta-large"
     assert len(paper.targets) == 9
-    trained = {k: t for k, t in paper.targets.items() if k not in ("bucc2018", "tatoeba")}
+    trained = {k: t for k, t in paper.targets.items() if k not in ("bucc2018", "tatoeba", "mlqa")}
     assert {t.train.learning_rate for t in trained.values()} == {1e-5}
     assert paper.targets["xquad"].train.batch_size == 16 and paper.targets["pawsx"].train.batch_size == 32
     assert paper.targets["xquad"].max_length == 384 and paper.targets["tatoeba"].max_length == 512
-    assert {k: paper.targets[k].train.epochs for k in ("xnli", "pawsx", "udpos", "panx", "mlqa")} == {"xnli": 2, "pawsx": 5, "udpos": 10, "panx": 10, "mlqa": 2}
+    assert {k: paper.targets[k].train.epochs for k in ("xnli", "pawsx", "udpos", "panx", "xquad")} == {"xnli": 2, "pawsx": 5, "udpos": 10, "panx": 10, "xquad": 2}
+    assert paper.targets["mlqa"].model_from == "xquad"  # one SQuAD model for XQuAD and MLQA
 
 
 @pytest.mark.parametrize("path", SWEEPS, ids=lambda p: p.name)

@@ -137,3 +137,24 @@ def test_unreadable_done_marker_is_ignored_with_a_warning(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         assert ckpt.read_done(tmp_path) is None
     assert "ignoring unreadable" in caplog.text
+
+
+def test_frozen_parameters_are_left_out_and_checked_on_load(tmp_path):
+    torch.manual_seed(0)
+    model = TinyClassifier(dim=64)
+    model.embed.weight.requires_grad_(False)
+    torch.nn.init.normal_(model.head.weight)
+    full = ckpt.save_best(tmp_path / "full", "score", 1, TinyClassifier(dim=64), {"score": 1.0})
+    slim = ckpt.save_best(tmp_path, "score", 1, model, {"score": 1.0})
+    saved = (full / ckpt.WEIGHTS).stat().st_size - (slim / ckpt.WEIGHTS).stat().st_size
+    assert saved >= 0.9 * model.embed.weight.numel() * 4  # the frozen matrix is not in the file (a fingerprint is)
+
+    same_base = TinyClassifier(dim=64)
+    same_base.embed.load_state_dict(model.embed.state_dict())
+    load_weights(same_base, slim)
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, same_base.state_dict()[name]), name
+
+    other_base = TinyClassifier(dim=64)  # different (random) embeddings than the ones trained with
+    with pytest.raises(CheckpointError, match="frozen weight embed.weight differs"):
+        load_weights(other_base, slim)

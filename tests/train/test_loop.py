@@ -252,3 +252,14 @@ def test_done_with_a_corrupt_final_checkpoint_trains_again_to_the_same_result(tm
     assert "final checkpoint is unusable" in caplog.text and "ignoring corrupt checkpoint" in caplog.text
     assert again.steps_trained_this_call == 18 and again.curve == first.curve
     assert same_weights(again_model, first_model)
+
+
+def test_bf16_on_cpu_trains_under_autocast_and_stays_deterministic(tmp_path):
+    bf16 = SETTINGS.model_copy(update={"bf16_on_cpu": True})
+    first, first_model = run(tmp_path, "bf16-a", seeded(tiny_bert), settings=bf16)
+    second, _ = run(tmp_path, "bf16-b", seeded(tiny_bert), settings=bf16)
+    fp32, _ = run(tmp_path, "fp32", seeded(tiny_bert))
+    assert first.curve == second.curve
+    assert losses(first) != losses(fp32)  # autocast really changed the arithmetic
+    assert all(abs(a - b) < 0.05 for a, b in zip(losses(first), losses(fp32)))
+    assert all(p.dtype == torch.float32 for p in first_model.parameters())  # master weights stay fp32

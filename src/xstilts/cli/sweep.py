@@ -121,6 +121,9 @@ def run_command(
     store_path = store or default_store_path(sweep, trials)
     with ResultStore(store_path) as db:
         plan = plan_sweep(trials, _rate(None if no_calibrate else db, runs, tokens_per_s, False))
+        # Bad input fails here, before any worker starts: one line naming the key, exit 2.
+        for trial in trials:
+            runs.preflight(trial.config)
         runner = _runner(sweep, runs, store_path, workers, ray)
         try:
             with ProgressBoard(trials) as board:

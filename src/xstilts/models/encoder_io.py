@@ -85,12 +85,18 @@ def _copy_tokenizer_files(origin: Path, destination: Path) -> None:
         shutil.copyfile(path, destination / path.name)  # follows HF-cache symlinks
 
 
-def load_encoder(directory: Path) -> PreTrainedModel:
-    """Load an encoder saved by `save_encoder` (or any HF checkpoint directory)."""
+def load_encoder(directory: Path, num_layers: int | None = None) -> PreTrainedModel:
+    """Load an encoder saved by `save_encoder` (or any HF checkpoint directory).
+
+    `num_layers` keeps only the first layers (the rest are never loaded): enough for anything
+    that reads a lower layer's hidden states, such as retrieval pooling.
+    """
     directory = Path(directory)
     if not (directory / "config.json").is_file():
         raise XstiltsError(f"'{directory}' is not a saved encoder (no config.json)")
-    return AutoModel.from_pretrained(directory)
+    if num_layers is None:
+        return AutoModel.from_pretrained(directory)
+    return AutoModel.from_pretrained(directory, num_hidden_layers=num_layers)
 
 
 def freeze_word_embeddings(model: EncoderHolder) -> None:

@@ -15,6 +15,16 @@ def middle_layer(encoder: PreTrainedModel) -> int:
     return encoder.config.num_hidden_layers // 2
 
 
+def pooled_layer(num_layers: int, layer: int | None) -> int:
+    """The non-negative `hidden_states` index that `layer` (None = middle, negative = from the
+    end) names in an encoder of `num_layers` transformer layers."""
+    chosen = num_layers // 2 if layer is None else layer
+    absolute = chosen if chosen >= 0 else num_layers + 1 + chosen
+    if not 0 <= absolute <= num_layers:
+        raise ValueError(f"layer {layer} is outside an encoder with {num_layers} layers")
+    return absolute
+
+
 def embed_sentences(
     encoder: PreTrainedModel,
     input_ids: torch.Tensor,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+
+import torch
 
 from xstilts.config import RunConfig
 from xstilts.data.splits import SplitRef, translation_group
@@ -14,6 +17,11 @@ from xstilts.results import CurvePoint, PhaseRecord
 from xstilts.tasks.registry import get_task
 
 Progress = Callable[[dict[str, Any]], None]
+log = logging.getLogger(__name__)
+
+
+def _native_cpu_bf16() -> bool:
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 @dataclass
@@ -52,7 +60,14 @@ class PhaseContext:
         if not data_dir.is_dir():
             raise ConfigError("data_dir", f"data dir not found: {data_dir}")
         cache = Path(config.model.cache_dir) if config.model.cache_dir else default_cache_dir()
+        if config.cpu_bf16 and not torch.cuda.is_available() and not _native_cpu_bf16():
+            log.warning("cpu_bf16 is on, but this CPU has no native bf16 (AMX / AVX512-BF16): expect it to be slower than fp32")
         return cls(config=config, data_dir=data_dir, work_dir=Path(config.work_dir), cache_dir=cache, progress=progress)
+
+    def autocast(self) -> torch.autocast:
+        """bf16 autocast for evaluation when the run asks for it on CPU; GPU training precision
+        is accelerate's (TrainSettings.bf16)."""
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.config.cpu_bf16 and not torch.cuda.is_available())
 
     def report(self, **event: Any) -> None:
         if self.progress is not None:

@@ -43,6 +43,8 @@ def plan_phases(config: RunConfig) -> list[PhasePlan]:
         if spec.kind == "retrieval":
             plans.append(PhasePlan(f"retrieval:{encoder_key}:{task}", "retrieval", task, False, 0, 0, cfg.max_length, source))
             continue
+        if cfg.model_from:
+            continue  # evaluated with another target's model: nothing to train
         key = target_key(config, task, encoder_key)
         ref = SplitRef.parse(cfg.train_split or spec.english_train, task, f"targets.{task}.train_split")
         n = _train_examples(ref, data_dir, cfg.train.max_train_examples)

@@ -13,16 +13,18 @@ from typing import Callable
 
 import numpy as np
 import torch
+from transformers import AutoConfig
 
 from xstilts.config import TargetConfig
 from xstilts.data.examples import BitextCorpus
 from xstilts.data.splits import SplitRef, read_bitext
+from xstilts.errors import ConfigError
 from xstilts.features.batching import length_grouped_batches
 from xstilts.features.collate import make_collate
 from xstilts.features.registry import featurize
 from xstilts.metrics.bucc import optimize_threshold, pairs_at_or_above
 from xstilts.models.encoder_io import load_encoder
-from xstilts.models.retrieval import embed_sentences
+from xstilts.models.retrieval import embed_sentences, pooled_layer
 from xstilts.pipeline import data
 from xstilts.pipeline.context import PhaseContext
 from xstilts.pipeline.scoring import write_and_score, write_gold_file
@@ -81,16 +83,20 @@ SEARCHERS = {"tatoeba": _tatoeba, "bucc": _bucc}
 
 
 def retrieve_languages(encoder_dir: Path, spec: TaskSpec, cfg: TargetConfig, out: Path, ctx: PhaseContext) -> tuple[list[ScoreRow], dict]:
-    encoder = load_encoder(encoder_dir).eval()
+    layer = _retrieval_layer(encoder_dir, ctx)
+    # Layers above the pooled one cannot change its hidden states: not loading them halves the
+    # cost of embedding at XTREME's middle layer.
+    encoder = load_encoder(encoder_dir, num_layers=max(layer, 1)).eval()
     tokenizer = data.load_tokenizer(encoder_dir)
-    layer, batch = ctx.config.model.retrieval_layer, ctx.config.eval_batch_size
+    batch = ctx.config.eval_batch_size
     ref = SplitRef.parse(cfg.eval_split, spec.name, f"targets.{spec.name}.eval_split")
     fmt = spec.sources(ref.split)[0].format
     rows, meta = [], {}
 
     def embeddings(corpus: BitextCorpus) -> tuple[np.ndarray, np.ndarray]:
-        return (embed(encoder, tokenizer, list(corpus.source.values()), cfg.max_length, layer, batch),
-                embed(encoder, tokenizer, list(corpus.target.values()), cfg.max_length, layer, batch))
+        with ctx.autocast():
+            return (embed(encoder, tokenizer, list(corpus.source.values()), cfg.max_length, layer, batch),
+                    embed(encoder, tokenizer, list(corpus.target.values()), cfg.max_length, layer, batch))
 
     for lang in data.available_languages(ref, ctx, cfg.languages):
         corpus = capped(read_bitext(spec, ctx.data_dir, ref.split, lang), cfg.max_eval_examples)
@@ -102,6 +108,14 @@ def retrieve_languages(encoder_dir: Path, spec: TaskSpec, cfg: TargetConfig, out
         meta[lang] = {"source_sentences": len(corpus.source), "target_sentences": len(corpus.target), **info}
     counts = {lang: info["source_sentences"] for lang, info in meta.items()}
     return rows, {"languages": meta, "eval_examples": counts, "eval_split": str(ref)}
+
+
+def _retrieval_layer(encoder_dir: Path, ctx: PhaseContext) -> int:
+    num_layers = AutoConfig.from_pretrained(encoder_dir).num_hidden_layers
+    try:
+        return pooled_layer(num_layers, ctx.config.model.retrieval_layer)
+    except ValueError as err:
+        raise ConfigError("model.retrieval_layer", str(err)) from None
 
 
 def _dev_threshold(spec, ref, lang, cfg, ctx, embeddings) -> Callable | None:

@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from xstilts.config import TargetConfig
+from xstilts.config import RunConfig, TargetConfig
 from xstilts.data.examples import Example
 from xstilts.data.splits import SplitRef
 from xstilts.errors import ConfigError
@@ -21,7 +21,7 @@ from xstilts.pipeline.predict import predict
 from xstilts.pipeline.scoring import gold_for_file, score_in_memory, write_and_score, write_gold_file
 from xstilts.results import PhaseRecord, ScoreRow
 from xstilts.tasks.spec import TaskSpec
-from xstilts.train.checkpoint import load_weights
+from xstilts.train.checkpoint import load_weights, weights_digest
 from xstilts.train.loop import train
 from xstilts.train.outcome import TrainOutcome
 from xstilts.train.settings import TrainSettings
@@ -33,12 +33,14 @@ class Evaluator:
     select_on: tuple[str, ...]
 
 
-def phase_settings(settings: TrainSettings, seed: int) -> TrainSettings:
-    """The trial seed drives every phase; a micro-batch never exceeds the effective batch."""
+def phase_settings(settings: TrainSettings, config: RunConfig) -> TrainSettings:
+    """The trial seed drives every phase, the run's `cpu_bf16` reaches every phase, and a
+    micro-batch never exceeds the effective batch."""
     micro = min(settings.micro_batch_size, settings.batch_size)
     while settings.batch_size % micro:
         micro -= 1
-    return settings.model_copy(update={"seed": seed, "micro_batch_size": micro})
+    return settings.model_copy(update={"seed": config.seed, "micro_batch_size": micro,
+                                       "bf16_on_cpu": settings.bf16_on_cpu or config.cpu_bf16})
 
 
 def _dev_scorer(spec: TaskSpec, ref: SplitRef, lang: str, cap: int | None, max_length: int,
@@ -51,7 +53,12 @@ def _dev_scorer(spec: TaskSpec, ref: SplitRef, lang: str, cap: int | None, max_l
     fs = data.features(ctx, spec.kind, examples, tokenizer, task=spec.name, split=ref.split,
                        language=lang, max_length=max_length, labels=labels, **data.kind_options(spec.kind, doc_stride))
     pad, batch = tokenizer.pad_token_id, ctx.config.eval_batch_size
-    return lambda model: score_in_memory(spec, examples, predict(model, fs, labels, pad, batch), lang)
+
+    def score(model: torch.nn.Module) -> float:
+        with ctx.autocast():
+            predictions = predict(model, fs, labels, pad, batch)
+        return score_in_memory(spec, examples, predictions, lang)
+    return score
 
 
 def english_dev_evaluator(spec: TaskSpec, dev_split: str | None, cap: int | None, max_length: int,
@@ -158,11 +165,20 @@ def predict_languages(artifact, spec: TaskSpec, cfg: TargetConfig, out: Path, ct
                                    language=lang, max_length=cfg.max_length, labels=artifact.labels,
                                    **data.kind_options(spec.kind, cfg.doc_stride))
     model = _task_model(artifact.encoder.path, spec.kind, artifact.labels, ctx)
-    rows = []
+    rows, done = [], {}
     for selection, weights in artifact.weights.items():
-        load_weights(model, weights)
+        # English-dev and oracle selection often pick the same step: identical weights give
+        # identical predictions, so they are computed once and written under both names.
+        digest = weights_digest(Path(weights))
+        seen = done.setdefault(digest, {})
+        if not seen:
+            load_weights(model, weights)
         for lang, fs in sets.items():
             ctx.report(event="eval", phase="zero_shot", task=spec.name, language=lang, selection=selection)
-            predictions = predict(model, fs, artifact.labels, tokenizer.pad_token_id, ctx.config.eval_batch_size)
+            if lang not in seen:
+                with ctx.autocast():
+                    seen[lang] = predict(model, fs, artifact.labels, tokenizer.pad_token_id, ctx.config.eval_batch_size)
+            predictions = seen[lang]
             rows.append(write_and_score(spec, lang, predictions, out / selection, out / "gold", selection))
-    return rows, {"eval_examples": counts, "excluded_trained_lines": excluded, "eval_split": str(ref)}
+    return rows, {"eval_examples": counts, "excluded_trained_lines": excluded, "eval_split": str(ref),
+                  "distinct_weights_evaluated": len(done)}

@@ -99,17 +99,19 @@ def _run_phases(config: RunConfig, ctx: PhaseContext, result: TrialResult) -> st
         encoder = phases.intermediate(encoder, ctx)
         if encoder is None:
             return "diverged"
-    status = "done"
-    for name in config.targets:
-        spec = get_task(name)
+    status, trained = "done", {}
+    # Targets that borrow another target's model (model_from) come after the ones that train.
+    for name in sorted(config.targets, key=lambda task: config.targets[task].model_from is not None):
+        spec, source = get_task(name), config.targets[name].model_from
         ctx.report(event="phase", phase="target", task=name)
         if spec.kind == "retrieval":
             predictions = phases.retrieval(encoder, spec, ctx)
         else:
-            artifact = phases.target(encoder, spec, ctx)
+            artifact = phases.borrowed(trained.get(source), spec) if source else phases.target(encoder, spec, ctx)
             if artifact is None:
                 status = "diverged"
                 continue
+            trained[name] = artifact
             predictions = phases.zero_shot(artifact, spec, ctx)
         result.scores.extend(_selections(predictions.scores))
     return status

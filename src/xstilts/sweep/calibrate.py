@@ -56,7 +56,7 @@ def measure_step_time(config: RunConfig, phase_plan: Any, steps: int = 3) -> flo
         torch.set_num_threads(config.threads)
     ctx = PhaseContext.from_config(config)
     ref, train_settings, max_length = _phase_inputs(config, phase_plan)
-    settings = phase_settings(train_settings, config.seed)
+    settings = phase_settings(train_settings, config)
     spec = get_task(phase_plan.task)
     encoder_dir = resolve_model_source(config.model.source, ctx.cache_dir)
     examples = data.training_examples(ref, ctx, "calibration")

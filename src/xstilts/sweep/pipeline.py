@@ -8,6 +8,8 @@ A pipeline is a module with four functions:
     run_trial(config, *, trial_id, progress) -> TrialResult
     time_phase_step(config, phase_plan, steps) -> seconds per optimizer step
 
+and optionally `preflight(config)`, which raises on bad input before any trial starts.
+
 Workers (subprocesses, Ray tasks) receive the module's *name*, never functions, so nothing
 is pickled. This module is the default pipeline: thin adapters over xstilts.config and
 xstilts.pipeline. Tests substitute a fake module with the same four functions.
@@ -50,6 +52,12 @@ def time_phase_step(config: Any, phase_plan: Any, steps: int) -> float:
     return measure_step_time(config, phase_plan, steps=steps)
 
 
+def preflight(config: Any) -> None:
+    from xstilts.pipeline.preflight import preflight as check
+
+    check(config)
+
+
 @dataclass(frozen=True)
 class Pipeline:
     """A pipeline module by name; each call looks the function up in that module."""
@@ -70,6 +78,11 @@ class Pipeline:
 
     def time_phase_step(self, config: Any, phase_plan: Any, steps: int) -> float:
         return self._function("time_phase_step")(config, phase_plan, steps)
+
+    def preflight(self, config: Any) -> None:
+        check = getattr(importlib.import_module(self.module), "preflight", None)
+        if check is not None:
+            check(config)
 
 
 def check_pipeline(module: str) -> Pipeline:

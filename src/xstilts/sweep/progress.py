@@ -104,8 +104,16 @@ class ProgressBoard:
             self.console.print(f"[{trial_id}] {row.label}: {status}{tail}", highlight=False, markup=False)
 
     def on_event(self, trial_id: str, event: dict[str, Any]) -> None:
-        if trial_id in self.rows:
-            self.rows[trial_id].apply(event)
+        row = self.rows.get(trial_id)
+        if row is None:
+            return
+        before = row.phase
+        row.apply(event)
+        # Without a terminal (a log file, CI) a line per phase keeps a long run visibly moving.
+        if self._live is None and row.phase and row.phase != before:
+            finished = sum(r.status in ("done", "failed", "diverged") for r in self.rows.values())
+            self.console.print(f"[{trial_id}] {row.label}: {row.phase} ({finished}/{len(self.rows)} trials finished)",
+                               highlight=False, markup=False)
 
     def refresh(self) -> None:
         if self._live is not None:

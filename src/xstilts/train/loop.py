@@ -149,7 +149,8 @@ def _start_run(model, dataset, collate_fn, settings, root, batch_order, hooks: H
     prepared, optimizer = accelerator.prepare(model, optimizer)
     state, saved_step = _resume_or_start(root, accelerator, model, optimizer, scheduler, settings)
     state.meta.update(total_steps=total_steps, world_size=plan.world_size, flop_params=count_flop_params(model))
-    runner = StepRunner(accelerator, prepared, optimizer, scheduler, dataset, collate_fn, settings.max_grad_norm)
+    cpu_bf16 = settings.bf16_on_cpu and accelerator.device.type == "cpu"
+    runner = StepRunner(accelerator, prepared, optimizer, scheduler, dataset, collate_fn, settings.max_grad_norm, cpu_bf16)
     prepared.train()
     return Run(
         settings=settings,

@@ -47,7 +47,12 @@ class TrainSettings(BaseModel):
         description="Early stopping: stop after this many evaluations without a better primary score; unset = never.",
     )
     seed: int = Field(0, ge=0, description="Seed for weights-independent randomness: data order, dropout.")
-    bf16: bool = Field(True, description="Train under bf16 autocast when a GPU is present (ignored on CPU).")
+    bf16: bool = Field(True, description="Train under bf16 autocast when a GPU is present.")
+    bf16_on_cpu: bool = Field(
+        False,
+        description="Train under bf16 autocast on CPU too: about 1.7x faster on CPUs with AMX/AVX512-BF16 "
+        "(measured on Sapphire Rapids); off keeps CPU runs in fp32.",
+    )
     log_every: int = Field(10, gt=0, description="Record the mean training loss every this many optimizer steps.")
     max_train_examples: int | None = Field(
         None, gt=0, description="Train on a fixed random subset of this many examples (the same subset for every seed)."

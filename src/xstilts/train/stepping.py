@@ -57,6 +57,9 @@ class StepRunner:
     dataset: Sequence[dict]
     collate_fn: Callable[[list[dict]], dict]
     max_grad_norm: float | None
+    # bf16 autocast around the forward pass on CPU. Done here rather than through accelerate's
+    # mixed_precision, whose process-wide state cannot change between phases of one process.
+    cpu_bf16: bool = False
 
     def run(self, batch: StepBatch, state: RunState) -> StepResult:
         """Train one step; on a non-finite loss or gradient, leave the weights untouched."""
@@ -102,7 +105,8 @@ class StepRunner:
             # Gradients are all-reduced on the step's last chunk only.
             last = position == len(chunks) - 1
             with contextlib.nullcontext() if last else self.accelerator.no_sync(self.model):
-                loss = self.model(**inputs).loss
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cpu_bf16):
+                    loss = self.model(**inputs).loss
                 self.accelerator.backward(loss * (share * self.accelerator.num_processes))
             loss_sum += loss.detach().float() * share
         as_tensor = torch.tensor([real, padded], dtype=torch.float64, device=device)
