@@ -30,14 +30,14 @@ from benchmarks.stats import FigureResult
 from benchmarks.sweep_reuse import sweep_reuse_figures
 from benchmarks.training import cpu_bf16_speedup, framework_overhead, training_throughput
 from benchmarks.workloads import REPO, SCALES, Scale
-from benchmarks.zero_shot import zero_shot_figures
+from benchmarks.zero_shot import cpu_bf16_eval_speedup, zero_shot_figures
 
 FIGURES: dict[str, Callable[[Scale], list[FigureResult]]] = {
     "training": training_throughput,
     "padding": padding_figures,
     "zero-shot": zero_shot_figures,
     "overhead": framework_overhead,
-    "bf16": cpu_bf16_speedup,
+    "bf16": lambda scale: [*cpu_bf16_speedup(scale), *cpu_bf16_eval_speedup(scale)],
     "retrieval": retrieval_figures,
     "sweep": sweep_reuse_figures,
 }

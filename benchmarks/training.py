@@ -89,7 +89,7 @@ def _spec_labels(task: str) -> list[str]:
 
 def xstilts_step_times(
     model, features: FeatureSet, pad_id: int, geometry: Geometry, seed: int, max_grad_norm: float | None,
-    bf16_on_cpu: bool = False,
+    bf16_on_cpu: bool = False, micro_batch_tokens: int | None = None,
 ) -> list[float]:
     """xstilts ``train`` with the pipeline's length-grouped order for ``geometry.total_steps`` steps;
     the time at the end of each step."""
@@ -105,6 +105,7 @@ def xstilts_step_times(
         warmup_ratio=0.0,
         bf16=False,  # Trainer's default precision (fp32) on both sides, should a GPU be present
         bf16_on_cpu=bf16_on_cpu,
+        micro_batch_tokens=micro_batch_tokens,
         seed=seed,
         log_every=geometry.total_steps,
         checkpoint_every=geometry.total_steps,  # the only checkpoint comes after the last timestamp
@@ -149,8 +150,11 @@ def _throughput_repetition(work: Workload, geometry: Geometry, repetition: int) 
     pad_id = work.tokenizer.pad_token_id
 
     def ours() -> float:
+        # Merged passes never exceed the padded tokens of one full-length micro-batch: the
+        # memory bound Trainer's micro-batch has.
         stamps = xstilts_step_times(
-            copy.deepcopy(work.model), work.features, pad_id, geometry, repetition, MAX_GRAD_NORM
+            copy.deepcopy(work.model), work.features, pad_id, geometry, repetition, MAX_GRAD_NORM,
+            micro_batch_tokens=geometry.micro_batch_size * work.max_length,
         )
         return timed_rate(stamps, geometry, geometry.batch_size)
 
@@ -167,7 +171,8 @@ def throughput_figure(work: Workload, geometry: Geometry, repetitions: int) -> F
     rates = [_throughput_repetition(work, geometry, r) for r in range(repetitions)]
     ours, theirs = [r["xstilts"] for r in rates], [r["trainer"] for r in rates]
     setup = (
-        f"examples/s: xstilts train() (length-grouped batches, dynamic padding) vs HF Trainer "
+        f"examples/s: xstilts train() (length-grouped batches, dynamic padding, micro-batches of a step merged "
+        f"up to {geometry.micro_batch_size}×{work.max_length} padded tokens) vs HF Trainer "
         f"({PADDING_POLICIES[work.kind][0]}; random sampler; default optimizer); "
         f"{ENCODER_NAMES[work.encoder]}, frozen word embeddings; {work.task} "
         f"{TASK_DATA[work.task].split}-{TASK_DATA[work.task].language}, max length {work.max_length}; "

@@ -1,9 +1,9 @@
-"""Zero-shot evaluation of one task over all its languages: xstilts ``predict`` vs ``Trainer.predict``.
+"""Zero-shot evaluation of one task over all its languages: xstilts ``predict_pooled`` vs ``Trainer.predict``.
 
 Both sides run the same model (same weights, eval mode) over the same tokenized lines of every
-language, one language after another, and turn logits into labels. xstilts batches
-length-sorted rows padded to each batch's longest; the Trainer side pads every row to the
-maximum length as run_xnli.py does by default. Tokenizing (and run_xnli's padding, done in its
+language and turn logits into labels. xstilts sorts the rows of all languages by length together
+(as the pipeline's zero-shot phase does) and pads each batch to its longest; the Trainer side
+goes language by language and pads every row to the maximum length as run_xnli.py does by default. Tokenizing (and run_xnli's padding, done in its
 preprocessing step) is outside the timing on both sides; building the Trainer is too.
 """
 
@@ -27,7 +27,7 @@ from benchmarks.workloads import (
     read_examples,
     task_model,
 )
-from xstilts.pipeline.predict import predict
+from xstilts.pipeline.predict import predict, predict_pooled
 from xstilts.tasks.registry import get_task
 
 ZERO_SHOT_TASK = "pawsx"
@@ -65,8 +65,8 @@ def _timed_runs(scale: Scale, model, tokenizer, sets: dict) -> list[dict]:
         for lang, fs in sets.items()
     }
 
-    def ours() -> dict:
-        return {lang: predict(model, fs, labels, pad_id, batch) for lang, fs in sets.items()}
+    def ours() -> dict:  # the pipeline's zero-shot pass: every language sorted and batched together
+        return predict_pooled(model, sets, labels, pad_id, batch)
 
     with tempfile.TemporaryDirectory(prefix="trainer-bench-") as output:
         trainer = trainer_predictor(model, batch, Path(output))
@@ -89,8 +89,8 @@ def zero_shot_figure(scale: Scale, encoder: str, lines: int) -> FigureResult:
     ours_s, theirs_s = [r["xstilts"][0] for r in runs], [r["trainer"][0] for r in runs]
     setup = (
         f"seconds for all {len(sets)} languages (first {lines} {ZERO_SHOT_SPLIT} lines each), "
-        f"Trainer.predict per language (rows padded to {MAX_LENGTH} as run_xnli) / xstilts predict "
-        f"(length-sorted, dynamic padding); eval batch {scale.eval_batch_size}; "
+        f"Trainer.predict per language (rows padded to {MAX_LENGTH} as run_xnli) / xstilts predict_pooled "
+        f"(all languages length-sorted together, dynamic padding); eval batch {scale.eval_batch_size}; "
         f"{ENCODER_NAMES[encoder]}; {torch.get_num_threads()} threads; "
         f"median s xstilts {np.median(ours_s):.2f}, Trainer {np.median(theirs_s):.2f}; "
         f"predictions agree on {100 * agreement(runs[0]['xstilts'][1], runs[0]['trainer'][1]):.1f} %"
@@ -107,3 +107,37 @@ def zero_shot_figure(scale: Scale, encoder: str, lines: int) -> FigureResult:
 
 def zero_shot_figures(scale: Scale) -> list[FigureResult]:
     return [zero_shot_figure(scale, encoder, lines) for encoder, lines in scale.zero_shot]
+
+
+def cpu_bf16_eval_speedup(scale: Scale) -> list[FigureResult]:
+    """xstilts predict under bf16 autocast / fp32 on this CPU, over the zero-shot workload."""
+    if torch.cuda.is_available():
+        return []
+    encoder, lines = scale.zero_shot[-1]
+    directory = encoder_dir(encoder)
+    tokenizer = load_tokenizer(directory)
+    model = task_model(directory, "pair_classification", len(get_task(ZERO_SHOT_TASK).labels))
+    sets, labels = language_features(tokenizer, lines), get_task(ZERO_SHOT_TASK).labels
+
+    def predict_all(bf16: bool) -> dict:
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            return {lang: predict(model, fs, labels, tokenizer.pad_token_id, scale.eval_batch_size) for lang, fs in sets.items()}
+
+    runs = [run_interleaved({"bf16": lambda: timed(lambda: predict_all(True)),
+                             "fp32": lambda: timed(lambda: predict_all(False))}, repetition)
+            for repetition in range(scale.repetitions)]
+    bf16_s, fp32_s = [r["bf16"][0] for r in runs], [r["fp32"][0] for r in runs]
+    setup = (
+        f"seconds for xstilts predict over {len(sets)} languages × {lines} {ZERO_SHOT_TASK} lines in fp32 / under "
+        f"bf16 autocast (the run config's cpu_bf16); eval batch {scale.eval_batch_size}; {ENCODER_NAMES[encoder]}; "
+        f"{torch.get_num_threads()} threads; median s bf16 {np.median(bf16_s):.2f}, fp32 {np.median(fp32_s):.2f}; "
+        f"predictions agree on {100 * agreement(runs[0]['bf16'][1], runs[0]['fp32'][1]):.1f} %"
+    )
+    return [FigureResult(
+        name=f"CPU bf16 autocast speed-up, zero-shot evaluation — {ZERO_SHOT_TASK}, {encoder}",
+        spread=summarize(paired_ratios(fp32_s, bf16_s)),
+        unit="x",
+        target=None,
+        setup=setup,
+        details={"bf16_s": bf16_s, "fp32_s": fp32_s},
+    )]

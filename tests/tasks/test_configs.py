@@ -69,3 +69,22 @@ def test_mini_dry_run(capsys):
     assert main(["run", str(CONFIGS / "mini.yaml"), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "intermediate" in out and "pawsx" in out
+
+
+OFFLINE_STUDIES = [CONFIGS / name for name in ("mini-study.yaml", "mini-study-smoke.yaml", "mini-study-full.yaml")]
+
+
+@pytest.mark.parametrize("path", OFFLINE_STUDIES, ids=lambda p: p.name)
+def test_every_trial_of_the_cpu_studies_passes_preflight(path, tmp_path, data_dir):
+    """Every split each trial reads exists and is non-empty (the sweep runner checks this too,
+    before any worker starts); outputs are pointed at tmp_path so nothing lands in the repo."""
+    from xstilts.pipeline.preflight import preflight
+
+    trials = expand_sweep(load_sweep(path), Pipeline())
+    checked = set()
+    for trial in trials:
+        config = trial.config.model_copy(update={"work_dir": str(tmp_path / "work"), "store": str(tmp_path / "r.sqlite"),
+                                                 "data_dir": str(data_dir)})
+        preflight(config)
+        checked.add(config.intermediate.task)
+    assert len(trials) >= 3 and "none" in checked and len(checked) >= 2

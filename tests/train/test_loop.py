@@ -263,3 +263,29 @@ def test_bf16_on_cpu_trains_under_autocast_and_stays_deterministic(tmp_path):
     assert losses(first) != losses(fp32)  # autocast really changed the arithmetic
     assert all(abs(a - b) < 0.05 for a, b in zip(losses(first), losses(fp32)))
     assert all(p.dtype == torch.float32 for p in first_model.parameters())  # master weights stay fp32
+
+
+class CountingClassifier(TinyClassifier):
+    def __init__(self):
+        super().__init__(dropout=0.0)  # no dropout: merged and split passes see the same masks
+        self.batch_sizes = []
+
+    def forward(self, input_ids, attention_mask, labels=None):
+        self.batch_sizes.append(len(input_ids))
+        return super().forward(input_ids, attention_mask, labels)
+
+
+def test_micro_batch_tokens_merges_passes_without_changing_the_steps(tmp_path):
+    plain = SETTINGS.model_copy(update={"eval_every": None})
+    split, split_model = run(tmp_path, "split", seeded(CountingClassifier), settings=plain, eval_fn=None)
+    merged, merged_model = run(tmp_path, "merged", seeded(CountingClassifier),
+                               settings=plain.model_copy(update={"micro_batch_tokens": 8 * 12}), eval_fn=None)
+    tight, tight_model = run(tmp_path, "tight", seeded(CountingClassifier),
+                             settings=plain.model_copy(update={"micro_batch_tokens": 4 * 12 - 1}), eval_fn=None)
+    assert split.steps == merged.steps == tight.steps == 18
+    assert set(split_model.batch_sizes) <= {4} and len(split_model.batch_sizes) == 36
+    assert len(merged_model.batch_sizes) < len(split_model.batch_sizes) and 8 in merged_model.batch_sizes
+    assert sum(merged_model.batch_sizes) == sum(split_model.batch_sizes)  # the same examples, fewer passes
+    assert len(tight_model.batch_sizes) >= 36  # a budget below one micro-batch merges nothing
+    for a, b in zip(losses(split), losses(merged)):
+        assert abs(a - b) <= 1e-5 * max(1.0, abs(a))  # per-example mean loss: same objective

@@ -25,19 +25,34 @@ def model_outputs(model: torch.nn.Module, feature_set: FeatureSet, pad_id: int, 
 
     Batches are length-sorted so padding is minimal; rows are put back in feature order.
     """
+    return pooled_model_outputs(model, {"": feature_set}, pad_id, batch_size)[""]
+
+
+@torch.no_grad()
+def pooled_model_outputs(model: torch.nn.Module, feature_sets: dict[str, FeatureSet], pad_id: int,
+                         batch_size: int) -> dict[str, dict[str, list]]:
+    """model_outputs for several feature sets of one kind (a task's languages) in one pass.
+
+    Sorting the rows of every language together fills each batch with rows of nearly equal
+    length; per language, a few hundred rows leave the last batches padded to its longest.
+    """
     model.eval()
-    collate = make_collate(feature_set.kind, pad_id)
-    batches = length_grouped_batches(feature_set.lengths(), batch_size, shuffle=False)
-    names = ("start_logits", "end_logits") if feature_set.kind == "span_extraction" else ("logits",)
-    rows: dict[str, list] = {name: [None] * len(feature_set) for name in names}
-    for indices in batches:
-        batch = collate([_inputs_only(feature_set[i]) for i in indices])
-        out = model(**batch)
+    kinds = {fs.kind for fs in feature_sets.values()}
+    if len(kinds) != 1:
+        raise ValueError(f"feature sets of one kind expected, got {sorted(kinds)}")
+    kind = kinds.pop()
+    rows_of = [(name, i) for name, fs in feature_sets.items() for i in range(len(fs))]
+    lengths = [length for fs in feature_sets.values() for length in fs.lengths()]
+    collate = make_collate(kind, pad_id)
+    names = ("start_logits", "end_logits") if kind == "span_extraction" else ("logits",)
+    outputs = {key: {name: [None] * len(fs) for name in names} for key, fs in feature_sets.items()}
+    for batch_rows in length_grouped_batches(lengths, batch_size, shuffle=False):
+        picked = [rows_of[position] for position in batch_rows]
+        out = model(**collate([_inputs_only(feature_sets[key][i]) for key, i in picked]))
         for name in names:
-            values = getattr(out, name).float().cpu().numpy()
-            for row, index in zip(values, indices):
-                rows[name][index] = row
-    return rows
+            for row, (key, i) in zip(getattr(out, name).float().cpu().numpy(), picked):
+                outputs[key][name][i] = row
+    return outputs
 
 
 def _inputs_only(row: dict[str, Any]) -> dict[str, Any]:
@@ -80,3 +95,10 @@ GOLD: dict[str, Callable[[Sequence[Example]], Any]] = {
 
 def predict(model: torch.nn.Module, feature_set: FeatureSet, labels: Sequence[str] | None, pad_id: int, batch_size: int) -> Any:
     return PREDICTORS[feature_set.kind](feature_set, model_outputs(model, feature_set, pad_id, batch_size), labels)
+
+
+def predict_pooled(model: torch.nn.Module, feature_sets: dict[str, FeatureSet], labels: Sequence[str] | None,
+                   pad_id: int, batch_size: int) -> dict[str, Any]:
+    """predict() for every language of a task, batched together (see pooled_model_outputs)."""
+    outputs = pooled_model_outputs(model, feature_sets, pad_id, batch_size)
+    return {key: PREDICTORS[fs.kind](fs, outputs[key], labels) for key, fs in feature_sets.items()}

@@ -56,6 +56,8 @@ def _training_refs(config: RunConfig) -> list[tuple[SplitRef, str]]:
         if inter.dev_split:
             refs.append((SplitRef.parse(inter.dev_split, name, "intermediate.dev_split"), "intermediate.dev_split"))
     for task, target in config.targets.items():
+        if target.model_from:
+            continue  # evaluated with another target's model: nothing of its own to train on
         train_text = target.train_split or get_task(task).english_train
         if train_text and get_task(task).kind != "retrieval":
             refs.append((SplitRef.parse(train_text, task, f"targets.{task}.train_split"), f"targets.{task}.train_split"))

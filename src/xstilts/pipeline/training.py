@@ -17,7 +17,7 @@ from xstilts.features.batching import length_grouped_batches
 from xstilts.features.collate import make_collate
 from xstilts.pipeline import data
 from xstilts.pipeline.context import PhaseContext
-from xstilts.pipeline.predict import predict
+from xstilts.pipeline.predict import predict, predict_pooled
 from xstilts.pipeline.scoring import gold_for_file, score_in_memory, write_and_score, write_gold_file
 from xstilts.results import PhaseRecord, ScoreRow
 from xstilts.tasks.spec import TaskSpec
@@ -170,15 +170,12 @@ def predict_languages(artifact, spec: TaskSpec, cfg: TargetConfig, out: Path, ct
         # English-dev and oracle selection often pick the same step: identical weights give
         # identical predictions, so they are computed once and written under both names.
         digest = weights_digest(Path(weights))
-        seen = done.setdefault(digest, {})
-        if not seen:
+        if digest not in done and sets:
             load_weights(model, weights)
-        for lang, fs in sets.items():
-            ctx.report(event="eval", phase="zero_shot", task=spec.name, language=lang, selection=selection)
-            if lang not in seen:
-                with ctx.autocast():
-                    seen[lang] = predict(model, fs, artifact.labels, tokenizer.pad_token_id, ctx.config.eval_batch_size)
-            predictions = seen[lang]
-            rows.append(write_and_score(spec, lang, predictions, out / selection, out / "gold", selection))
+            ctx.report(event="eval", phase="zero_shot", task=spec.name, language=",".join(sets), selection=selection)
+            with ctx.autocast():
+                done[digest] = predict_pooled(model, sets, artifact.labels, tokenizer.pad_token_id, ctx.config.eval_batch_size)
+        for lang in sets:
+            rows.append(write_and_score(spec, lang, done[digest][lang], out / selection, out / "gold", selection))
     return rows, {"eval_examples": counts, "excluded_trained_lines": excluded, "eval_split": str(ref),
                   "distinct_weights_evaluated": len(done)}

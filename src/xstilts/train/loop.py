@@ -150,7 +150,8 @@ def _start_run(model, dataset, collate_fn, settings, root, batch_order, hooks: H
     state, saved_step = _resume_or_start(root, accelerator, model, optimizer, scheduler, settings)
     state.meta.update(total_steps=total_steps, world_size=plan.world_size, flop_params=count_flop_params(model))
     cpu_bf16 = settings.bf16_on_cpu and accelerator.device.type == "cpu"
-    runner = StepRunner(accelerator, prepared, optimizer, scheduler, dataset, collate_fn, settings.max_grad_norm, cpu_bf16)
+    runner = StepRunner(accelerator, prepared, optimizer, scheduler, dataset, collate_fn, settings.max_grad_norm, cpu_bf16,
+                        settings.micro_batch_tokens)
     prepared.train()
     return Run(
         settings=settings,

@@ -27,6 +27,14 @@ class TrainSettings(BaseModel):
         description="Examples per forward/backward pass on one process (what fits in memory). "
         "Accumulation steps = batch_size / (micro_batch_size x processes).",
     )
+    micro_batch_tokens: int | None = Field(
+        None,
+        gt=0,
+        description="Merge a step's consecutive micro-batches into one forward/backward pass while the merged "
+        "batch stays within this many padded tokens (e.g. micro_batch_size x max_length: the memory of one "
+        "full-length micro-batch). Length-grouped batches of short sentences then take fewer, fuller passes; "
+        "the examples of each step are unchanged. Unset = one pass per micro-batch.",
+    )
     epochs: int = Field(3, gt=0, description="Passes over the training set.")
     max_steps: int | None = Field(None, gt=0, description="Stop after this many optimizer steps (caps epochs).")
     warmup_ratio: float = Field(
