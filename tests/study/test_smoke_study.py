@@ -35,3 +35,16 @@ def test_smoke_study_writes_a_report(tmp_path, data_dir, monkeypatch):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "sst2" in html and "<img" in html
     assert (out / "report.md").read_text(encoding="utf-8").startswith("# ")
+    notes = yaml.safe_load((out / "study-notes.yaml").read_text(encoding="utf-8"))
+    assert notes["trials"].startswith("3 of the sweep's 3 trials finished")
+
+    # --report-only reports what is stored and runs nothing (a long study can be looked at early).
+    with sqlite3.connect(tmp_path / "results.sqlite") as db:
+        db.execute("DELETE FROM trials WHERE trial_id = (SELECT trial_id FROM trials ORDER BY created_at DESC LIMIT 1)")
+    again = tmp_path / "interim"
+    assert main(["study", str(tmp_path / "mini-study.yaml"), "--smoke", "--report-only", "--out", str(again),
+                 "--resamples", "200"]) == 0
+    with sqlite3.connect(tmp_path / "results.sqlite") as db:
+        assert db.execute("select count(*) from trials").fetchone()[0] == 2
+    assert yaml.safe_load((again / "study-notes.yaml").read_text())["trials"].startswith("2 of the sweep's 3 trials")
+    assert (again / "report.html").is_file()

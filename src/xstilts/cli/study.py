@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Sequence
 
 import typer
 import yaml
@@ -16,20 +16,47 @@ import yaml
 from xstilts.config import RunConfig, load_config
 from xstilts.io import atomic_write_text
 
+if TYPE_CHECKING:
+    from xstilts.sweep.trials import Trial
 
-def data_per_phase(config: RunConfig) -> dict[str, str]:
-    """What each phase trains and evaluates on, in words, for the report."""
+
+def data_per_phase(config: RunConfig, intermediate_tasks: Sequence[str] = ()) -> dict[str, str]:
+    """What each phase trains and evaluates on, in words, for the report.
+
+    ``intermediate_tasks``: the tasks the sweep's trials train on (default: the config's one).
+    """
     inter = config.intermediate
+    tasks = [task for task in (intermediate_tasks or [inter.task]) if task != "none"]
     notes = {}
-    if inter.task != "none":
-        notes["intermediate"] = f"{inter.task} {inter.train_split} x {inter.train.epochs} epoch(s), max length {inter.max_length}"
+    if tasks:
+        notes["intermediate"] = (f"{', '.join(tasks)}: {inter.train_split} x {inter.train.epochs} epoch(s), "
+                                 f"max length {inter.max_length}")
     for task, target in config.targets.items():
         train = target.train_split or "(spec's English train)"
         cap = f", at most {target.max_eval_examples} per language" if target.max_eval_examples else ""
         langs = ",".join(target.languages) if target.languages else "every language in the pack"
-        trains = "" if task in ("tatoeba", "bucc2018") else f"train {train} x {target.train.epochs} epoch(s); "
+        if target.model_from:
+            trains = f"the model trained for {target.model_from}; "
+        elif task in ("tatoeba", "bucc2018"):
+            trains = ""
+        else:
+            trains = f"train {train} x {target.train.epochs} epoch(s); "
         notes[task] = f"{trains}evaluate {target.eval_split}{cap} in {langs}"
     return notes
+
+
+def study_notes(base: RunConfig, trials: Sequence[Trial]) -> dict[str, str | dict[str, str]]:
+    """The report's study notes: data per phase, and how many of the sweep's trials it covers."""
+    from xstilts.store.sqlite import FINISHED_STATUSES, ResultStore
+
+    tasks = list(dict.fromkeys(trial.config.intermediate.task for trial in trials))
+    statuses: dict[str, str] = {}
+    if Path(base.store).is_file():
+        with ResultStore(base.store) as results:
+            statuses = results.trial_statuses()
+    finished = sum(statuses.get(trial.trial_id) in FINISHED_STATUSES for trial in trials)
+    return {"data_per_phase": data_per_phase(base, tasks),
+            "trials": f"{finished} of the sweep's {len(trials)} trials finished when this report was written"}
 
 
 def study_command(
@@ -38,26 +65,30 @@ def study_command(
     workers: Annotated[int, typer.Option("--workers", min=1, help="Trials run at once.")] = 2,
     resamples: Annotated[int, typer.Option("--resamples", min=100, help="Bootstrap resamples in the report.")] = 2000,
     smoke: Annotated[bool, typer.Option("--smoke", help="Run the few-minute variant <name>-smoke.yaml beside the sweep file (used by CI).")] = False,
+    report_only: Annotated[bool, typer.Option("--report-only", help="Run no trial: report the ones finished so far (e.g. of a long study still running).")] = False,
 ) -> None:
     """Run a whole study: every trial of the sweep, then the report that answers the question."""
     from xstilts.cli.report import report
     from xstilts.cli.sweep import run_command
+    from xstilts.sweep.pipeline import DEFAULT_PIPELINE, check_pipeline
     from xstilts.sweep.spec import load_sweep
-    from xstilts.sweep.trials import format_override
+    from xstilts.sweep.trials import expand_sweep, format_override
 
     start = time.perf_counter()
     if smoke:
         sweep_file = sweep_file.with_name(f"{sweep_file.stem}-smoke{sweep_file.suffix}")
     sweep = load_sweep(sweep_file)
     base = load_config(sweep.base, [format_override(k, v) for k, v in sweep.spec.overrides.items()])
+    if not report_only:
+        try:
+            run_command(sweep_file, workers=workers, store=None, ray=None, no_calibrate=True)
+        except typer.Exit as stop:
+            if stop.exit_code:
+                typer.echo("some trials failed; the report shows them", err=True)
     notes_file = out / "study-notes.yaml"
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(notes_file, yaml.safe_dump({"data_per_phase": data_per_phase(base)}, sort_keys=False))
-    try:
-        run_command(sweep_file, workers=workers, store=None, ray=None, no_calibrate=True)
-    except typer.Exit as stop:
-        if stop.exit_code:
-            typer.echo("some trials failed; the report shows them", err=True)
+    notes = study_notes(base, expand_sweep(sweep, check_pipeline(DEFAULT_PIPELINE)))
+    atomic_write_text(notes_file, yaml.safe_dump(notes, sort_keys=False))
     report(Path(base.store), out=out, title=f"xstilts study: {sweep_file.stem}", notes=notes_file, resamples=resamples)
     typer.echo(f"study finished in {time.perf_counter() - start:.0f} s; open {out / 'report.html'}")
 
