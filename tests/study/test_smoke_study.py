@@ -37,6 +37,10 @@ def test_smoke_study_writes_a_report(tmp_path, data_dir, monkeypatch):
     assert (out / "report.md").read_text(encoding="utf-8").startswith("# ")
     notes = yaml.safe_load((out / "study-notes.yaml").read_text(encoding="utf-8"))
     assert notes["trials"].startswith("3 of the sweep's 3 trials finished")
+    # keep_trained_models: false — the models are gone once scored, the predictions stay.
+    work = tmp_path / "work"
+    assert not any((work / "intermediate").iterdir()) and not any((work / "target").iterdir())
+    assert len(list((work / "zero_shot").glob("*/DONE.json"))) == 3 * 4
 
     # --report-only reports what is stored and runs nothing (a long study can be looked at early).
     with sqlite3.connect(tmp_path / "results.sqlite") as db:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -204,6 +205,15 @@ def _run_phase(config: FakeConfig, plan: PhasePlan, progress) -> PhaseRecord:
     record = _compute(config, plan, progress)
     atomic_write_text(marker, json.dumps(asdict(record)))
     return record
+
+
+def discard_phase(config: FakeConfig, plan: PhasePlan) -> None:
+    """Trained phases only, like the real pipeline; each deletion is logged for the tests."""
+    if plan.phase == "zero_shot":
+        return
+    shutil.rmtree(_phase_dir(config, plan.key), ignore_errors=True)
+    with open(Path(config.work_dir) / "discarded.log", "a", encoding="utf-8") as log:
+        log.write(f"{plan.key}\n")
 
 
 def score_of(phase_keys: Sequence[str], language: str) -> float:

@@ -105,6 +105,15 @@ def _runner(sweep: Sweep, pipeline: Pipeline, store_path: Path, workers: int, ra
         raise ConfigError("--ray", "Ray is not installed; pip install 'xstilts[ray]'") from None
 
 
+def _discarder(sweep: Sweep, pipeline: Pipeline):
+    """What deletes a finished trial's trained models, when the sweep keeps none (else None)."""
+    if sweep.spec.keep_trained_models:
+        return None
+    if not pipeline.can_discard():
+        raise ConfigError("keep_trained_models", f"pipeline {pipeline.module!r} has no discard_phase", source=str(sweep.path))
+    return lambda trial, phase: pipeline.discard_phase(trial.config, phase)
+
+
 def run_command(
     sweep_file: SweepFile,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Trials run at once (local runner).")] = 1,
@@ -124,10 +133,11 @@ def run_command(
         # Bad input fails here, before any worker starts: one line naming the key, exit 2.
         for trial in trials:
             runs.preflight(trial.config)
+        discard = _discarder(sweep, runs)
         runner = _runner(sweep, runs, store_path, workers, ray)
         try:
             with ProgressBoard(trials) as board:
-                outcome = SweepDriver(db, plan, runner, board).run()
+                outcome = SweepDriver(db, plan, runner, board, discard).run()
         finally:
             getattr(runner, "close", lambda: None)()
     counts = ", ".join(f"{n} {status}" for status, n in sorted(outcome.counts.items()))

@@ -1,11 +1,14 @@
 """What a trial will compute, by content address, without running anything.
 
 `xstilts run --dry-run` and the sweep planner use this: two trials listing the same key share
-that phase; a key whose DONE.json exists is already computed.
+that phase; a key whose DONE.json exists is already computed. A sweep that keeps no trained
+models deletes a phase's folder here once no unfinished trial lists its key.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 from xstilts.config import RunConfig
@@ -51,3 +54,22 @@ def plan_phases(config: RunConfig) -> list[PhasePlan]:
         plans.append(PhasePlan(key, "target", task, _done(work_dir, "target", key), n * cfg.train.epochs,
                                cfg.train.batch_size, cfg.max_length, source))
     return plans
+
+
+TRAINED_PHASES = ("intermediate", "target")  # the phases whose folders hold model weights
+
+
+def discard_trained_phase(config: RunConfig, plan: PhasePlan) -> None:
+    """Delete a trained phase's folder (weights, checkpoints, DONE.json); a later trial listing
+    its key computes it again. The folder is first renamed out of its content address, so a kill
+    midway never leaves a DONE.json beside half-deleted weights."""
+    if plan.phase not in TRAINED_PHASES:
+        return  # predictions and retrieval scores are small and stay
+    folder = Path(config.work_dir) / plan.phase / plan.key
+    for leftover in folder.parent.glob(".discarded-*"):  # from a run killed while deleting
+        shutil.rmtree(leftover, ignore_errors=True)
+    if not folder.is_dir():
+        return
+    doomed = folder.with_name(f".discarded-{folder.name}-{os.getpid()}")
+    os.replace(folder, doomed)
+    shutil.rmtree(doomed, ignore_errors=True)

@@ -8,7 +8,9 @@ A pipeline is a module with four functions:
     run_trial(config, *, trial_id, progress) -> TrialResult
     time_phase_step(config, phase_plan, steps) -> seconds per optimizer step
 
-and optionally `preflight(config)`, which raises on bad input before any trial starts.
+and optionally `preflight(config)`, which raises on bad input before any trial starts, and
+`discard_phase(config, phase_plan)`, which deletes a finished phase's trained model (sweeps
+with ``keep_trained_models: false``).
 
 Workers (subprocesses, Ray tasks) receive the module's *name*, never functions, so nothing
 is pickled. This module is the default pipeline: thin adapters over xstilts.config and
@@ -58,6 +60,12 @@ def preflight(config: Any) -> None:
     check(config)
 
 
+def discard_phase(config: Any, phase_plan: Any) -> None:
+    from xstilts.pipeline.planning import discard_trained_phase
+
+    discard_trained_phase(config, phase_plan)
+
+
 @dataclass(frozen=True)
 class Pipeline:
     """A pipeline module by name; each call looks the function up in that module."""
@@ -83,6 +91,12 @@ class Pipeline:
         check = getattr(importlib.import_module(self.module), "preflight", None)
         if check is not None:
             check(config)
+
+    def can_discard(self) -> bool:
+        return callable(getattr(importlib.import_module(self.module), "discard_phase", None))
+
+    def discard_phase(self, config: Any, phase_plan: Any) -> None:
+        self._function("discard_phase")(config, phase_plan)
 
 
 def check_pipeline(module: str) -> Pipeline:

@@ -4,14 +4,15 @@ A runner (local processes, Ray) is a ``Runner``: it starts trials and reports th
 ended. The driver alone writes the store. It skips trials already finished (done or
 diverged), never runs two trials at once that would both compute the same phase, and copies
 the planner's estimate into each computed phase so the store keeps estimate and actual time
-side by side.
+side by side. Given a ``discard`` function, it deletes a finished trial's phases that no
+unfinished trial (pending, running or failed) lists, so a long sweep's disk use stays flat.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 from xstilts.results import TrialResult
 from xstilts.store.sqlite import FINISHED_STATUSES, ResultStore
@@ -65,25 +66,36 @@ def finalize(result: TrialResult, trial: Trial, plan: SweepPlan) -> TrialResult:
     return replace(result, trial_id=trial.trial_id, params={**result.params, **trial.params}, phases=phases)
 
 
+Discard = Callable[[Trial, Any], None]  # (trial, one of its PhasePlans): delete that phase's output
+
+
 class SweepDriver:
-    def __init__(self, store: ResultStore, plan: SweepPlan, runner: Runner, board: ProgressBoard):
-        self.store, self.plan, self.runner, self.board = store, plan, runner, board
+    def __init__(self, store: ResultStore, plan: SweepPlan, runner: Runner, board: ProgressBoard,
+                 discard: Discard | None = None):
+        self.store, self.plan, self.runner, self.board, self.discard = store, plan, runner, board, discard
         self.counts: Counter[str] = Counter()
         self.running: dict[str, Trial] = {}
+        self.pending: list[Trial] = []
+        self.failed: list[Trial] = []  # their phases resume on the next run: never discarded
+        self.discarded: set[str] = set()
 
     def run(self) -> SweepOutcome:
         statuses = self.store.trial_statuses()
-        pending = []
+        finished_earlier = []
         for trial in self.plan.trials:
             if statuses.get(trial.trial_id) in FINISHED_STATUSES:
                 self.counts["skipped"] += 1
                 self.board.set_status(trial.trial_id, f"{statuses[trial.trial_id]} (earlier)")
+                finished_earlier.append(trial)
             elif statuses.get(trial.trial_id) == "running" and (leftover := self.runner.recover(trial)):
-                self._record(leftover, trial)
+                if self._record(leftover, trial) in FINISHED_STATUSES:
+                    finished_earlier.append(trial)
             else:
-                pending.append(trial)
+                self.pending.append(trial)
+        for trial in finished_earlier:  # only now is every unfinished trial known
+            self._discard_finished(trial)
         try:
-            self._drive(pending)
+            self._drive(self.pending)
         except BaseException:
             self.runner.stop()
             raise
@@ -93,7 +105,9 @@ class SweepDriver:
         while pending or self.running:
             self._start_ready(pending)
             for result in self.runner.finished(timeout_s=0.5):
-                self._record(result, self.running.pop(result.trial_id))
+                trial = self.running.pop(result.trial_id)
+                if self._record(result, trial) in FINISHED_STATUSES:
+                    self._discard_finished(trial)
             for trial_id, event in self.runner.progress_events():
                 self.board.on_event(trial_id, event)
             self.board.refresh()
@@ -110,8 +124,21 @@ class SweepDriver:
             self.running[trial.trial_id] = trial
             self.board.set_status(trial.trial_id, "running")
 
-    def _record(self, result: TrialResult, trial: Trial) -> None:
+    def _record(self, result: TrialResult, trial: Trial) -> str:
         result = finalize(result, trial, self.plan)
         self.store.record(result)
         self.counts[result.status] += 1
         self.board.set_status(trial.trial_id, result.status, error=result.error)
+        if result.status not in FINISHED_STATUSES:
+            self.failed.append(trial)
+        return result.status
+
+    def _discard_finished(self, trial: Trial) -> None:
+        """Delete the trial's phases no unfinished trial lists, once its scores are stored."""
+        if self.discard is None:
+            return
+        needed = {key for t in [*self.pending, *self.running.values(), *self.failed] for key in t.phase_keys}
+        for phase in trial.phases:
+            if phase.key not in needed and phase.key not in self.discarded:
+                self.discard(trial, phase)
+                self.discarded.add(phase.key)
