@@ -58,3 +58,12 @@ def test_without_a_terminal_each_new_phase_is_printed_once():
     assert out.getvalue().splitlines() == ["[abc] baseline seed=0: target pawsx (0/1 trials finished)",
                                            "[abc] baseline seed=0: zero_shot pawsx (0/1 trials finished)",
                                            "[abc] baseline seed=0: done"]
+
+
+def test_trials_finished_in_an_earlier_run_count_as_finished():
+    out = io.StringIO()
+    rows = [trial({"intermediate_task": "none", "seed": 0}), Trial("def", (), {"intermediate_task": "none", "seed": 1}, ())]
+    with ProgressBoard(rows, console=Console(file=out)) as board:
+        board.set_status("def", "done (earlier)")
+        board.on_event("abc", {"phase": "target", "task": "pawsx", "time": 1.0})
+    assert out.getvalue().splitlines()[-1] == "[abc] baseline seed=0: target pawsx (1/2 trials finished)"

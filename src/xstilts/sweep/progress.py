@@ -18,6 +18,8 @@ from rich.table import Table
 
 from xstilts.sweep.trials import Trial
 
+ENDED = ("done", "failed", "diverged")  # trial statuses that count as finished
+
 
 @dataclass
 class TrialRow:
@@ -111,7 +113,7 @@ class ProgressBoard:
         row.apply(event)
         # Without a terminal (a log file, CI) a line per phase keeps a long run visibly moving.
         if self._live is None and row.phase and row.phase != before:
-            finished = sum(r.status in ("done", "failed", "diverged") for r in self.rows.values())
+            finished = sum(r.status.split(" ")[0] in ENDED for r in self.rows.values())  # "done (earlier)" too
             self.console.print(f"[{trial_id}] {row.label}: {row.phase} ({finished}/{len(self.rows)} trials finished)",
                                highlight=False, markup=False)
 
