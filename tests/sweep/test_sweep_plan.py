@@ -101,3 +101,19 @@ def test_training_phases_without_examples_are_flagged(tmp_path, capsys):
     assert plan.summary()["training_phases_without_examples"] == ["target pawsx"]
     assert main(["sweep", "plan", str(path), "--no-calibrate", "--pipeline", FAKE]) == 0
     assert "warning: no training examples found for target pawsx" in capsys.readouterr().out
+
+
+def test_finished_trials_are_stored_and_cost_nothing_even_when_their_phases_are_gone(tmp_path):
+    grid = {**SHARED_GRID, "targets.xnli.train.learning_rate": [1e-5, 2e-5, 3e-5]}
+    trials = trials_of(write_sweep(tmp_path, grid))  # 3 trials sharing one intermediate phase
+    sst2 = trials[0]
+    plan = plan_sweep(trials, DefaultRate(), finished=frozenset({sst2.trial_id}))
+    mine = [p for p in plan.phases if p.trial_id == sst2.trial_id]
+    assert mine and {p.state for p in mine} == {"stored"}
+    assert plan.trial_estimate_s(sst2.trial_id) == 0.0
+    assert plan.summary()["phases_stored"] == len({p.key for p in mine})
+    # A trial listing a stored trial's phase computes it: that phase's folder may have been deleted.
+    others = [p for p in plan.phases if p.trial_id != sst2.trial_id and p.key in {m.key for m in mine}]
+    assert {p.phase for p in others} == {"intermediate", "target", "zero_shot"}  # sst2 and pawsx
+    assert {p.state for p in others if p.trial_id == trials[1].trial_id} == {"compute"}
+    assert {p.state for p in others if p.trial_id == trials[2].trial_id} == {"shared"}

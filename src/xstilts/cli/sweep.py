@@ -16,9 +16,9 @@ from rich.console import Console
 from rich.table import Table
 
 from xstilts.errors import ConfigError
-from xstilts.store.sqlite import ResultStore
+from xstilts.store.sqlite import FINISHED_STATUSES, ResultStore
 from xstilts.sweep.pipeline import DEFAULT_PIPELINE, Pipeline, check_pipeline
-from xstilts.sweep.plan import DEFAULT_PADDED_TOKENS_PER_S, CalibratedRate, DefaultRate, SweepPlan, StepRate, plan_sweep
+from xstilts.sweep.plan import DEFAULT_PADDED_TOKENS_PER_S, STATES, CalibratedRate, DefaultRate, SweepPlan, StepRate, plan_sweep
 from xstilts.sweep.progress import ProgressBoard, trial_label
 from xstilts.sweep.spec import Sweep, load_sweep
 from xstilts.sweep.trials import Trial, config_tree, dotted_get, expand_sweep
@@ -48,12 +48,13 @@ def _rate(store: ResultStore | None, pipeline: Pipeline, tokens_per_s: float, re
 
 def _plan_table(plan: SweepPlan) -> Table:
     table = Table(title=f"{len(plan.trials)} trials", title_justify="left")
-    for column in ("trial", "params", "compute", "shared", "exists", "est. hours"):
+    shown = [s for s in STATES if s != "stored" or any(p.state == s for p in plan.phases)]  # narrow when none
+    for column in ("trial", "params", *shown, "est. hours"):
         table.add_column(column, justify="right" if column not in ("trial", "params") else "left")
     for trial in plan.trials:
         states = [p.state for p in plan.phases if p.trial_id == trial.trial_id]
         hours = plan.trial_estimate_s(trial.trial_id) / 3600.0
-        table.add_row(trial.trial_id, trial_label(trial), *(str(states.count(s)) for s in ("compute", "shared", "exists")),
+        table.add_row(trial.trial_id, trial_label(trial), *(str(states.count(s)) for s in shown),
                       f"{hours:.3f}")
     return table
 
@@ -61,12 +62,19 @@ def _plan_table(plan: SweepPlan) -> Table:
 def _summary_text(summary: dict) -> str:
     text = (f"{summary['trials']} trials, {summary['unique_phases']} distinct phases: "
             f"{summary['phases_to_compute']} to compute, {summary['phases_shared']} shared within the sweep, "
-            f"{summary['phases_existing']} already in the work dir\n"
+            f"{summary['phases_existing']} already in the work dir, "
+            f"{summary['phases_stored']} of trials already finished (results stored)\n"
             f"estimated device-hours: {summary['device_hours']:.3f} (training steps only; {summary['rate']})")
     if summary["training_phases_without_examples"]:
         text += ("\nwarning: no training examples found for "
                  f"{', '.join(summary['training_phases_without_examples'])} (check the train_split and data_dir)")
     return text
+
+
+def _finished(db: ResultStore | None) -> frozenset[str]:
+    """Trials whose results the store holds: the sweep skips them."""
+    statuses = db.trial_statuses() if db is not None else {}
+    return frozenset(tid for tid, status in statuses.items() if status in FINISHED_STATUSES)
 
 
 def plan_command(
@@ -80,9 +88,11 @@ def plan_command(
 ) -> None:
     """List the sweep's trials, the phases they compute or reuse, and estimated device-hours."""
     sweep, runs, trials = _prepare(sweep_file, pipeline)
+    store_path = store or default_store_path(sweep, trials)
     with ExitStack() as stack:
-        db = None if no_calibrate else stack.enter_context(ResultStore(store or default_store_path(sweep, trials)))
-        plan = plan_sweep(trials, _rate(db, runs, tokens_per_s, recalibrate))
+        # Without calibration an absent store stays absent (planning writes nothing).
+        db = None if no_calibrate and not store_path.is_file() else stack.enter_context(ResultStore(store_path))
+        plan = plan_sweep(trials, _rate(None if no_calibrate else db, runs, tokens_per_s, recalibrate), _finished(db))
     if as_json:
         typer.echo(json.dumps(plan.to_json(), indent=1))
         return
@@ -129,7 +139,7 @@ def run_command(
     sweep, runs, trials = _prepare(sweep_file, pipeline)
     store_path = store or default_store_path(sweep, trials)
     with ResultStore(store_path) as db:
-        plan = plan_sweep(trials, _rate(None if no_calibrate else db, runs, tokens_per_s, False))
+        plan = plan_sweep(trials, _rate(None if no_calibrate else db, runs, tokens_per_s, False), _finished(db))
         # Bad input fails here, before any worker starts: one line naming the key, exit 2.
         for trial in trials:
             runs.preflight(trial.config)

@@ -2,7 +2,8 @@
 
 A phase is *computed* by the first trial (in grid order) that needs it, *shared* by later
 trials with the same content address, and *exists* when its output is already in the work
-dir. Its estimate is optimizer steps x seconds per step, where seconds per step come from a
+dir; a finished trial's phases are *stored* (its results are in the store: the sweep skips it,
+even when its trained models were deleted). Its estimate is optimizer steps x seconds per step, where seconds per step come from a
 short calibration on the actual model and data (cached in the store) or, with
 ``--no-calibrate``, from a stated default rate. Evaluation time is not estimated.
 """
@@ -23,7 +24,7 @@ from xstilts.sweep.trials import Trial, config_tree, dotted_get
 # A deliberately round CPU-class figure (small encoder, one core); calibrate for real numbers.
 DEFAULT_PADDED_TOKENS_PER_S = 2000.0
 CALIBRATION_STEPS = 3
-STATES = ("compute", "shared", "exists")
+STATES = ("compute", "shared", "exists", "stored")
 TRAINING_PHASES = ("intermediate", "target")
 
 
@@ -33,7 +34,7 @@ class PhaseEstimate:
     key: str
     phase: str
     task: str
-    state: str  # compute | shared | exists
+    state: str  # compute | shared | exists | stored
     steps: int  # optimizer steps to compute the phase from scratch
     seconds_per_step: float | None
     estimate_s: float | None  # time to compute the phase from scratch (None: not estimated)
@@ -125,7 +126,7 @@ class SweepPlan:
         untrained = sorted({f"{p.phase} {p.task}" for p in self.phases if p.phase in TRAINING_PHASES and not p.steps})
         return {"trials": len(self.trials), "unique_phases": len({p.key for p in self.phases}),
                 "phases_to_compute": counts["compute"], "phases_shared": counts["shared"],
-                "phases_existing": counts["exists"], "estimate_s": total_s, "device_hours": total_s / 3600.0,
+                "phases_existing": counts["exists"], "phases_stored": counts["stored"], "estimate_s": total_s, "device_hours": total_s / 3600.0,
                 "rate": self.rate_note, "training_phases_without_examples": untrained}
 
     def to_json(self) -> dict[str, Any]:
@@ -135,23 +136,27 @@ class SweepPlan:
         return {"summary": self.summary(), "trials": trials}
 
 
-def _phase_state(phase: Any, computed_earlier: set[str]) -> str:
+def _phase_state(phase: Any, computed_earlier: set[str], trial_finished: bool) -> str:
+    if trial_finished:
+        return "stored"
     if phase.done:
         return "exists"
     return "shared" if phase.key in computed_earlier else "compute"
 
 
-def plan_sweep(trials: list[Trial], rate: StepRate) -> SweepPlan:
-    """Classify every trial's phases and estimate the ones the sweep has to compute."""
+def plan_sweep(trials: list[Trial], rate: StepRate, finished: frozenset[str] = frozenset()) -> SweepPlan:
+    """Classify every trial's phases and estimate the ones the sweep has to compute.
+    ``finished``: ids of trials whose results are stored (the sweep will not run them)."""
     computed_earlier: set[str] = set()
     estimates: list[PhaseEstimate] = []
     for trial in trials:
         for phase in trial.phases:
-            state = _phase_state(phase, computed_earlier)
+            state = _phase_state(phase, computed_earlier, trial.trial_id in finished)
             steps = optimizer_steps(phase)
             per_step = rate.seconds_per_step(trial, phase) if state == "compute" and steps else None
             estimate = steps * per_step if per_step is not None else (0.0 if state == "compute" else None)
             estimates.append(PhaseEstimate(trial.trial_id, phase.key, phase.phase, phase.task, state, steps,
                                            per_step, estimate))
-            computed_earlier.add(phase.key)
+            if state != "stored":  # a stored trial's phase may be deleted: a new trial computes it
+                computed_earlier.add(phase.key)
     return SweepPlan(trials=trials, phases=estimates, rate_note=rate.note)
