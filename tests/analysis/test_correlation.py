@@ -114,3 +114,20 @@ def test_partial_correlation_matches_the_closed_form_for_one_control():
     result = partial_correlation(x, y, z, n_resamples=300)
     assert result.estimate == pytest.approx(closed_form)
     assert result.ci_low < closed_form < result.ci_high
+
+
+def test_throughput_repeatability_golden_numbers():
+    import pandas as pd
+
+    from xstilts.analysis.efficiency import throughput_repeatability
+
+    rows = [("sst2", 8, 1e-5, 10.0), ("sst2", 8, 1e-5, 12.0), ("sst2", 16, 1e-5, 20.0), ("sst2", 16, 1e-5, 20.0),
+            ("sst2", 32, 1e-5, 30.0)]  # the last setting has one seed: left out
+    trials = pd.DataFrame(rows, columns=["intermediate_task", "batch_size", "learning_rate", "examples_per_s"])
+    trials["target_settings"] = "default"
+    spread = throughput_repeatability(trials)
+    # CVs: sd([10, 12]) / 11 = 1.41421 / 11 = 0.128565 and 0; median 0.0642824.
+    assert spread.n_settings == 2
+    assert spread.median_cv == pytest.approx(0.0642824, rel=1e-5)
+    assert spread.max_ratio == pytest.approx(1.2)
+    assert throughput_repeatability(trials.iloc[[0, 2, 4]]) is None

@@ -58,3 +58,12 @@ def test_the_answer_says_how_much_faster_bigger_batches_ran():
     assert speedup.ci_low < 2 ** 0.5 < speedup.ci_high and speedup.ci_high - speedup.ci_low < 0.1
     assert "Bigger batches ran faster: each doubling of the batch size multiplied examples/s by ×1.4" in (
         " ".join(headline(analysis, {})))
+
+
+def test_the_spread_of_throughput_across_seeds_is_stated():
+    truth = SyntheticTruth(throughput_per_log2_batch=0.5, throughput_noise_sd=0.1)
+    analysis = analyse_study(synthetic_results_frame(truth, seeds=(0, 1, 2, 3, 4)), n_resamples=FAST_RESAMPLES)
+    spread = analysis.repeatability
+    assert spread.n_settings == len(analysis.gains) // 5  # every setting ran 5 seeds
+    assert spread.median_cv == pytest.approx(0.1, abs=0.03)  # lognormal noise of SD 0.1
+    assert f"differed between seeds by a median {spread.median_cv:.1%}" in " ".join(headline(analysis, {}))

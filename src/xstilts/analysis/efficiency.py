@@ -8,6 +8,8 @@ settings, the faster runs transfer better.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -78,3 +80,26 @@ def batch_speedup(trials: pd.DataFrame) -> Estimate | None:
         return None
     slope = fit.coefficients.set_index("term").loc["log2_batch_size"]
     return Estimate(2 ** slope["estimate"], 2 ** slope["ci_low"], 2 ** slope["ci_high"], fit.n)
+
+
+SETTING_KEYS = ["intermediate_task", "batch_size", "learning_rate", "target_settings"]
+
+
+@dataclass(frozen=True)
+class Repeatability:
+    """How much examples/s varied between seeds of one setting. At fixed settings only data order
+    and the machine's load move throughput, and that variation is all a partial correlation has."""
+
+    median_cv: float  # median over settings of SD / mean (SD with ddof=1)
+    max_ratio: float  # the largest fastest / slowest ratio within one setting
+    n_settings: int  # settings with at least two measured seeds
+
+
+def throughput_repeatability(trials: pd.DataFrame) -> Repeatability | None:
+    """Spread of examples/s across seeds of the same setting; None when no setting has two."""
+    usable = trials[np.isfinite(trials["examples_per_s"]) & (trials["examples_per_s"] > 0)]
+    groups = [g["examples_per_s"].to_numpy(float) for _, g in usable.groupby(SETTING_KEYS, dropna=False) if len(g) > 1]
+    if not groups:
+        return None
+    cvs = [values.std(ddof=1) / values.mean() for values in groups]
+    return Repeatability(float(np.median(cvs)), float(max(v.max() / v.min() for v in groups)), len(groups))

@@ -10,7 +10,7 @@ import pandas as pd
 from xstilts.analysis.bootstrap import DEFAULT_RESAMPLES
 from xstilts.analysis.effects import grid_effects, main_effects
 from xstilts.analysis.bootstrap import Estimate
-from xstilts.analysis.efficiency import batch_speedup, throughput_gain_correlations
+from xstilts.analysis.efficiency import Repeatability, batch_speedup, throughput_gain_correlations, throughput_repeatability
 from xstilts.analysis.frame import (BASELINE_TASK, CURVE_COLUMNS, trial_table, validate_curves_frame,
                                     validate_results_frame)
 from xstilts.analysis.gains import cell_gains, task_gains, trial_gains
@@ -33,6 +33,7 @@ class StudyAnalysis:
     regression_note: str  # why the regression could not be fitted, else ""
     correlations: pd.DataFrame
     batch_speedup: Estimate | None  # examples/s factor per doubling of batch size
+    repeatability: Repeatability | None  # examples/s spread across seeds of one setting
     selection: pd.DataFrame
     task_table: pd.DataFrame  # intermediate × target task, CI over trials
     setting_table: pd.DataFrame  # setting × target task, CI over seeds
@@ -83,6 +84,7 @@ def analyse_study(frame: pd.DataFrame, curves: pd.DataFrame | None = None, *,
         regression=regression, regression_note=note,
         correlations=throughput_gain_correlations(gains, n_resamples=n_resamples, rng=rng),
         batch_speedup=batch_speedup(gains),
+        repeatability=throughput_repeatability(gains),
         selection=selection_comparison(frame, n_resamples=n_resamples, rng=rng),
         task_table=task_gain_table(per_task, gains, n_resamples=n_resamples, rng=rng),
         setting_table=setting_gain_table(per_task, gains, n_resamples=n_resamples, rng=rng),

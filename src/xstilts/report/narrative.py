@@ -13,7 +13,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from xstilts.analysis.bootstrap import Estimate
-from xstilts.analysis.efficiency import PARTIAL, RAW
+from xstilts.analysis.efficiency import PARTIAL, RAW, Repeatability
 from xstilts.analysis.frame import ALL_TASKS
 from xstilts.analysis.selection import ALL_TRIALS, XTREME
 from xstilts.analysis.study import StudyAnalysis
@@ -62,6 +62,15 @@ def speedup_sentence(speedup: Estimate | None) -> str:
     return f"Batch size did not clearly change throughput ({factor} examples/s per doubling). "
 
 
+def repeatability_sentence(spread: Repeatability | None) -> str:
+    if spread is None:
+        return ""
+    return (f" At the same settings, examples/s differed between seeds by a median {spread.median_cv:.1%} "
+            f"(coefficient of variation over {spread.n_settings} settings; at most ×{spread.max_ratio:.2f} "
+            "between the fastest and the slowest seed): there, only data order and the machine's load move "
+            "throughput, and that variation is what the partial correlation relates to the gain.")
+
+
 def efficiency_answer(analysis: StudyAnalysis) -> str:
     spearman, pearson = _row(analysis.correlations, RAW, "spearman"), _row(analysis.correlations, RAW, "pearson")
     partial = _row(analysis.correlations, PARTIAL, "partial pearson")
@@ -75,7 +84,7 @@ def efficiency_answer(analysis: StudyAnalysis) -> str:
         return text + "The partial correlation at fixed settings could not be estimated (too few trials)."
     text += (f"Holding batch size, learning rate (log scale) and intermediate task fixed, the partial correlation "
              f"is {_described(partial, 'r')}, ")
-    return text + _verdict(_sign(spearman), _sign(partial))
+    return text + _verdict(_sign(spearman), _sign(partial)) + repeatability_sentence(analysis.repeatability)
 
 
 def _coefficient(analysis: StudyAnalysis, term: str) -> pd.Series | None:
