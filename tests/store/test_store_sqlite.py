@@ -92,6 +92,14 @@ def test_failed_and_diverged_trials_appear_with_nan_scores(store):
     validate_results_frame(frame.reset_index())
 
 
+def test_finished_trials_are_done_and_diverged_ones_not_failed_or_running(store):
+    store.record(sst2_trial("t-done"))
+    store.record(sst2_trial("t-div", status="diverged"))
+    store.record(TrialResult(trial_id="t-fail", params={"intermediate_task": "anli"}, status="failed", error="boom"))
+    store.mark_running("t-run", {"intermediate_task": "sst2"})
+    assert store.finished_trial_ids() == {"t-done", "t-div"}
+
+
 def test_running_trials_stay_out_of_the_frame_and_finished_ones_keep_their_status(store):
     store.mark_running("t-sst2", {"intermediate_task": "sst2"})
     assert store.trial_statuses() == {"t-sst2": "running"}

@@ -2,7 +2,7 @@ import logging
 
 import pytest
 import torch
-from accelerate import Accelerator
+from accelerate.utils import send_to_device
 
 from tiny_training import (
     DeepLinearRegressor,
@@ -20,6 +20,7 @@ from tiny_training import (
 from xstilts.errors import ConfigError
 from xstilts.train import TrainSettings, load_weights, train
 from xstilts.train.batching import StepBatch
+from xstilts.train.loop import make_accelerator
 from xstilts.train.stepping import StepRunner
 
 DATA = make_dataset(48)
@@ -34,6 +35,7 @@ SETTINGS = TrainSettings(
     eval_every=4,
     checkpoint_every=3,
     log_every=1,
+    bf16=False,  # GPU runs compare exactly too (CPU runs use bf16_on_cpu)
     warmup_ratio=0.1,
 )
 
@@ -189,14 +191,13 @@ def test_gradient_accumulation_matches_one_big_batch(tmp_path):
 
 
 def test_an_uneven_step_weights_every_example_equally():
-    model = seeded(TinyClassifier, dropout=0.0)
-    runner = StepRunner(
-        Accelerator(cpu=True), model, torch.optim.SGD(model.parameters(), lr=0.1), None, DATA, collate, None
-    )
+    accelerator = make_accelerator(SETTINGS)
+    model = seeded(TinyClassifier, dropout=0.0).to(accelerator.device)
+    runner = StepRunner(accelerator, model, torch.optim.SGD(model.parameters(), lr=0.1), None, DATA, collate, None)
     runner.accumulate_gradients(StepBatch(0, 0, [[0, 1, 2, 3, 4]], global_examples=5), chunk_size=3)
     chunked = [p.grad.clone() for p in model.parameters()]
     model.zero_grad()
-    model(**collate(DATA[:5])).loss.backward()
+    model(**send_to_device(collate(DATA[:5]), accelerator.device)).loss.backward()
     assert all(torch.allclose(a, p.grad, atol=1e-7) for a, p in zip(chunked, model.parameters()))
 
 
@@ -254,8 +255,9 @@ def test_done_with_a_corrupt_final_checkpoint_trains_again_to_the_same_result(tm
     assert same_weights(again_model, first_model)
 
 
-def test_bf16_on_cpu_trains_under_autocast_and_stays_deterministic(tmp_path):
-    bf16 = SETTINGS.model_copy(update={"bf16_on_cpu": True})
+def test_bf16_trains_under_autocast_and_stays_deterministic(tmp_path):
+    # bf16_on_cpu switches it on a CPU, bf16 on a GPU (SETTINGS has both off).
+    bf16 = SETTINGS.model_copy(update={"bf16_on_cpu": True, "bf16": True})
     first, first_model = run(tmp_path, "bf16-a", seeded(tiny_bert), settings=bf16)
     second, _ = run(tmp_path, "bf16-b", seeded(tiny_bert), settings=bf16)
     fp32, _ = run(tmp_path, "fp32", seeded(tiny_bert))

@@ -19,6 +19,7 @@ SETTINGS = TrainSettings(
     eval_every=4,
     checkpoint_every=3,
     log_every=1,
+    bf16=False,  # GPU runs compare exactly too (CPU runs use bf16_on_cpu)
 )
 
 

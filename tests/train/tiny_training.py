@@ -66,7 +66,9 @@ def tiny_bert(seed: int = 0) -> BertForSequenceClassification:
 
 
 def accuracy(model: torch.nn.Module, dataset: list[dict]) -> float:
-    batch = collate(dataset)
+    # Inputs go where the model is: train() moves it to the GPU when there is one.
+    device = next(model.parameters()).device
+    batch = {name: tensor.to(device) for name, tensor in collate(dataset).items()}
     labels = batch.pop("labels")
     logits = model(**batch).logits
     return 100.0 * (logits.argmax(-1) == labels).float().mean().item()
@@ -136,5 +138,5 @@ def seeded(factory, seed: int = 0, **kwargs):
 
 
 def same_weights(first: torch.nn.Module, second: torch.nn.Module) -> bool:
-    theirs = second.state_dict()
-    return all(torch.equal(tensor, theirs[name]) for name, tensor in first.state_dict().items())
+    theirs = second.state_dict()  # either may have trained on a GPU: compare on the host
+    return all(torch.equal(tensor.cpu(), theirs[name].cpu()) for name, tensor in first.state_dict().items())

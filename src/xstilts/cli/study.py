@@ -47,14 +47,14 @@ def data_per_phase(config: RunConfig, intermediate_tasks: Sequence[str] = ()) ->
 
 def study_notes(base: RunConfig, trials: Sequence[Trial]) -> dict[str, str | dict[str, str]]:
     """The report's study notes: data per phase, and how many of the sweep's trials it covers."""
-    from xstilts.store.sqlite import FINISHED_STATUSES, ResultStore
+    from xstilts.store.sqlite import ResultStore
 
     tasks = list(dict.fromkeys(trial.config.intermediate.task for trial in trials))
-    statuses: dict[str, str] = {}
+    finished_ids: frozenset[str] = frozenset()
     if Path(base.store).is_file():
         with ResultStore(base.store) as results:
-            statuses = results.trial_statuses()
-    finished = sum(statuses.get(trial.trial_id) in FINISHED_STATUSES for trial in trials)
+            finished_ids = results.finished_trial_ids()
+    finished = sum(trial.trial_id in finished_ids for trial in trials)
     return {"data_per_phase": data_per_phase(base, tasks),
             "trials": f"{finished} of the sweep's {len(trials)} trials finished when this report was written"}
 

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from xstilts.errors import ConfigError
-from xstilts.store.sqlite import FINISHED_STATUSES, ResultStore
+from xstilts.store.sqlite import ResultStore
 from xstilts.sweep.pipeline import DEFAULT_PIPELINE, Pipeline, check_pipeline
 from xstilts.sweep.plan import DEFAULT_PADDED_TOKENS_PER_S, STATES, CalibratedRate, DefaultRate, SweepPlan, StepRate, plan_sweep
 from xstilts.sweep.progress import ProgressBoard, trial_label
@@ -63,7 +63,7 @@ def _summary_text(summary: dict) -> str:
     text = (f"{summary['trials']} trials, {summary['unique_phases']} distinct phases: "
             f"{summary['phases_to_compute']} to compute, {summary['phases_shared']} shared within the sweep, "
             f"{summary['phases_existing']} already in the work dir, "
-            f"{summary['phases_stored']} of trials already finished (results stored)\n"
+            f"{summary['phases_stored']} of finished trials (results stored)\n"
             f"estimated device-hours: {summary['device_hours']:.3f} (training steps only; {summary['rate']})")
     if summary["training_phases_without_examples"]:
         text += ("\nwarning: no training examples found for "
@@ -72,9 +72,7 @@ def _summary_text(summary: dict) -> str:
 
 
 def _finished(db: ResultStore | None) -> frozenset[str]:
-    """Trials whose results the store holds: the sweep skips them."""
-    statuses = db.trial_statuses() if db is not None else {}
-    return frozenset(tid for tid, status in statuses.items() if status in FINISHED_STATUSES)
+    return db.finished_trial_ids() if db is not None else frozenset()
 
 
 def plan_command(

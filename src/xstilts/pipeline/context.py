@@ -64,10 +64,16 @@ class PhaseContext:
             log.warning("cpu_bf16 is on, but this CPU has no native bf16 (AMX / AVX512-BF16): expect it to be slower than fp32")
         return cls(config=config, data_dir=data_dir, work_dir=Path(config.work_dir), cache_dir=cache, progress=progress)
 
+    @property
+    def device(self) -> torch.device:
+        """Where models are evaluated: the GPU when there is one, as training runs there too."""
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
     def autocast(self) -> torch.autocast:
-        """bf16 autocast for evaluation when the run asks for it on CPU; GPU training precision
-        is accelerate's (TrainSettings.bf16)."""
-        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.config.cpu_bf16 and not torch.cuda.is_available())
+        """bf16 autocast for evaluation: always on a GPU (as TrainSettings.bf16 trains there by
+        default), on CPU when the run asks for it (cpu_bf16)."""
+        on_gpu = self.device.type == "cuda"
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=on_gpu or self.config.cpu_bf16)
 
     def report(self, **event: Any) -> None:
         if self.progress is not None:

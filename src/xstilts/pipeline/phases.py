@@ -207,7 +207,7 @@ def _task_model(encoder_dir: Path, kind: str, labels: list[str] | None, ctx: Pha
     encoder = load_encoder(encoder_dir)
     if ctx.config.model.freeze_word_embeddings:
         freeze_word_embeddings(encoder)
-    return build_task_model(encoder, kind, len(labels) if labels else None)
+    return build_task_model(encoder, kind, len(labels) if labels else None).to(ctx.device)
 
 
 def _write_encoder(model, out: Path) -> None:

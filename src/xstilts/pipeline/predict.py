@@ -10,6 +10,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
+from accelerate.utils import send_to_device
 
 from xstilts.data.examples import Example
 from xstilts.features.batching import length_grouped_batches
@@ -46,9 +47,10 @@ def pooled_model_outputs(model: torch.nn.Module, feature_sets: dict[str, Feature
     collate = make_collate(kind, pad_id)
     names = ("start_logits", "end_logits") if kind == "span_extraction" else ("logits",)
     outputs = {key: {name: [None] * len(fs) for name in names} for key, fs in feature_sets.items()}
+    device = next(model.parameters()).device
     for batch_rows in length_grouped_batches(lengths, batch_size, shuffle=False):
         picked = [rows_of[position] for position in batch_rows]
-        out = model(**collate([_inputs_only(feature_sets[key][i]) for key, i in picked]))
+        out = model(**send_to_device(collate([_inputs_only(feature_sets[key][i]) for key, i in picked]), device))
         for name in names:
             for row, (key, i) in zip(getattr(out, name).float().cpu().numpy(), picked):
                 outputs[key][name][i] = row

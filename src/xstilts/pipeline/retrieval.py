@@ -13,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+from accelerate.utils import send_to_device
 from transformers import AutoConfig
 
 from xstilts.config import TargetConfig
@@ -39,9 +40,9 @@ def embed(encoder, tokenizer, sentences: list[str], max_length: int, layer: int 
     collate = make_collate("retrieval", tokenizer.pad_token_id)
     out = np.zeros((len(sentences), encoder.config.hidden_size), dtype=np.float32)
     for indices in length_grouped_batches(fs.lengths(), batch_size, shuffle=False):
-        batch = collate([fs[i] for i in indices])
+        batch = send_to_device(collate([fs[i] for i in indices]), encoder.device)
         vectors = embed_sentences(encoder, batch["input_ids"], batch["attention_mask"], layer)
-        out[indices] = torch.nn.functional.normalize(vectors.float(), dim=-1).numpy()
+        out[indices] = torch.nn.functional.normalize(vectors.float(), dim=-1).cpu().numpy()
     return out
 
 
@@ -86,7 +87,7 @@ def retrieve_languages(encoder_dir: Path, spec: TaskSpec, cfg: TargetConfig, out
     layer = _retrieval_layer(encoder_dir, ctx)
     # Layers above the pooled one cannot change its hidden states: not loading them halves the
     # cost of embedding at XTREME's middle layer.
-    encoder = load_encoder(encoder_dir, num_layers=max(layer, 1)).eval()
+    encoder = load_encoder(encoder_dir, num_layers=max(layer, 1)).eval().to(ctx.device)
     tokenizer = data.load_tokenizer(encoder_dir)
     batch = ctx.config.eval_batch_size
     ref = SplitRef.parse(cfg.eval_split, spec.name, f"targets.{spec.name}.eval_split")

@@ -205,6 +205,10 @@ class ResultStore:
     def trial_statuses(self) -> dict[str, str]:
         return dict(self._db.execute("SELECT trial_id, status FROM trials").fetchall())
 
+    def finished_trial_ids(self) -> frozenset[str]:
+        """Trials whose results are stored for good (a sweep skips them)."""
+        return frozenset(tid for tid, status in self.trial_statuses().items() if status in FINISHED_STATUSES)
+
     def trial_count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
 

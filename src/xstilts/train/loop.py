@@ -124,8 +124,9 @@ def _due(step: int, every: int | None) -> bool:
 
 
 def make_accelerator(settings: TrainSettings) -> Accelerator:
-    on_gpu = torch.cuda.is_available()
-    return Accelerator(cpu=not on_gpu, mixed_precision="bf16" if on_gpu and settings.bf16 else "no")
+    # Precision is the StepRunner's autocast (settings.bf16 / bf16_on_cpu), not accelerate's
+    # mixed_precision: see StepRunner.bf16.
+    return Accelerator(cpu=not torch.cuda.is_available())
 
 
 def _step_plan(
@@ -149,8 +150,8 @@ def _start_run(model, dataset, collate_fn, settings, root, batch_order, hooks: H
     prepared, optimizer = accelerator.prepare(model, optimizer)
     state, saved_step = _resume_or_start(root, accelerator, model, optimizer, scheduler, settings)
     state.meta.update(total_steps=total_steps, world_size=plan.world_size, flop_params=count_flop_params(model))
-    cpu_bf16 = settings.bf16_on_cpu and accelerator.device.type == "cpu"
-    runner = StepRunner(accelerator, prepared, optimizer, scheduler, dataset, collate_fn, settings.max_grad_norm, cpu_bf16,
+    bf16 = settings.bf16 if accelerator.device.type == "cuda" else settings.bf16_on_cpu
+    runner = StepRunner(accelerator, prepared, optimizer, scheduler, dataset, collate_fn, settings.max_grad_norm, bf16,
                         settings.micro_batch_tokens)
     prepared.train()
     return Run(
@@ -319,8 +320,8 @@ def _finish(run: Run, steps_trained: int) -> TrainOutcome:
         ckpt.write_done(run.root, {"settings": run.settings.trajectory_fields(), "outcome": outcome.to_dict()})
         ckpt.tidy_finished(run.root, run.root / outcome.final_checkpoint, _live_best_paths(run))
     run.accelerator.wait_for_everyone()
-    # Give the caller back its module without accelerate's autocast wrapper around forward.
-    run.accelerator.unwrap_model(run.runner.model, keep_fp32_wrapper=False)
+    # Give the caller back its own module (without the DDP wrapper of a distributed run).
+    run.accelerator.unwrap_model(run.runner.model)
     return _rooted(outcome, run.root)
 
 

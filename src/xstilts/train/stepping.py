@@ -57,9 +57,10 @@ class StepRunner:
     dataset: Sequence[dict]
     collate_fn: Callable[[list[dict]], dict]
     max_grad_norm: float | None
-    # bf16 autocast around the forward pass on CPU. Done here rather than through accelerate's
-    # mixed_precision, whose process-wide state cannot change between phases of one process.
-    cpu_bf16: bool = False
+    # bf16 autocast around the forward pass, on the accelerator's device (GPU or CPU). Done here
+    # rather than through accelerate's mixed_precision, whose process-wide state cannot change
+    # between phases of one process (nor between a GPU phase and a CPU-only test in one worker).
+    bf16: bool = False
     micro_batch_tokens: int | None = None  # TrainSettings.micro_batch_tokens
 
     def run(self, batch: StepBatch, state: RunState) -> StepResult:
@@ -109,7 +110,7 @@ class StepRunner:
             # Gradients are all-reduced on the step's last chunk only.
             last = position == len(chunks) - 1
             with contextlib.nullcontext() if last else self.accelerator.no_sync(self.model):
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cpu_bf16):
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.bf16):
                     loss = self.model(**inputs).loss
                 self.accelerator.backward(loss * (share * self.accelerator.num_processes))
             loss_sum += loss.detach().float() * share
