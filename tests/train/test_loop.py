@@ -267,6 +267,15 @@ def test_bf16_trains_under_autocast_and_stays_deterministic(tmp_path):
     assert all(p.dtype == torch.float32 for p in first_model.parameters())  # master weights stay fp32
 
 
+def test_the_other_devices_bf16_switch_changes_nothing(tmp_path):
+    # bf16 is the GPU's switch and bf16_on_cpu the CPU's: flipping the one for the device this
+    # test does not run on must leave the arithmetic exactly as it was.
+    other = {"bf16": True} if not torch.cuda.is_available() else {"bf16_on_cpu": True}
+    plain, _ = run(tmp_path, "plain", seeded(tiny_bert))
+    flipped, _ = run(tmp_path, "flipped", seeded(tiny_bert), settings=SETTINGS.model_copy(update=other))
+    assert losses(plain) == losses(flipped)
+
+
 class CountingClassifier(TinyClassifier):
     def __init__(self):
         super().__init__(dropout=0.0)  # no dropout: merged and split passes see the same masks

@@ -150,7 +150,7 @@ def _start_run(model, dataset, collate_fn, settings, root, batch_order, hooks: H
     prepared, optimizer = accelerator.prepare(model, optimizer)
     state, saved_step = _resume_or_start(root, accelerator, model, optimizer, scheduler, settings)
     state.meta.update(total_steps=total_steps, world_size=plan.world_size, flop_params=count_flop_params(model))
-    bf16 = settings.bf16 if accelerator.device.type == "cuda" else settings.bf16_on_cpu
+    bf16 = settings.bf16_on_cpu if accelerator.device.type == "cpu" else settings.bf16
     runner = StepRunner(accelerator, prepared, optimizer, scheduler, dataset, collate_fn, settings.max_grad_norm, bf16,
                         settings.micro_batch_tokens)
     prepared.train()
@@ -320,8 +320,6 @@ def _finish(run: Run, steps_trained: int) -> TrainOutcome:
         ckpt.write_done(run.root, {"settings": run.settings.trajectory_fields(), "outcome": outcome.to_dict()})
         ckpt.tidy_finished(run.root, run.root / outcome.final_checkpoint, _live_best_paths(run))
     run.accelerator.wait_for_everyone()
-    # Give the caller back its own module (without the DDP wrapper of a distributed run).
-    run.accelerator.unwrap_model(run.runner.model)
     return _rooted(outcome, run.root)
 
 
