@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from xstilts.analysis.correlation import correlate, partial_correlation
@@ -57,6 +58,27 @@ def test_batch_size_confound_vanishes_in_the_partial_correlation():
         partial = pick(table, analysis, "partial pearson")
         assert contains(partial, 0.0) and abs(partial["estimate"]) < 0.2, partial.to_dict()
         assert partial["p_value"] > 0.05
+
+
+def test_a_seed_that_shifts_both_throughput_and_gain_is_held_fixed():
+    # Each seed ran on a slower or faster machine and has a weaker or stronger baseline: all its
+    # throughputs and gains move together, while within a seed speed and gain are unrelated.
+    rng = np.random.default_rng(0)
+    rows = []
+    for seed, (speed, shift) in enumerate([(1.0, 0.0), (0.8, -1.0), (0.5, -2.0)]):
+        for task in ("mnli", "squad"):
+            for batch in (8, 16, 32):
+                for lr in (1e-5, 3e-5, 1e-4):
+                    for _ in range(2):
+                        rows.append({"intermediate_task": task, "batch_size": batch, "learning_rate": lr, "seed": seed,
+                                     "xtreme_gain": shift + rng.normal(0, 0.3),
+                                     "examples_per_s": 40 * speed * np.exp(rng.normal(0, 0.05)),
+                                     "real_tokens_per_s": 600.0, "device_hours": 0.01})
+    table = throughput_gain_correlations(pd.DataFrame(rows), n_resamples=300)
+    assert pick(table, RAW, "pearson")["estimate"] > 0.8  # the seeds alone make a strong raw link
+    for analysis in (PARTIAL, PARTIAL_LEVELS):
+        partial = pick(table, analysis, "partial pearson")
+        assert partial["n"] == 108 and contains(partial, 0.0) and abs(partial["estimate"]) < 0.25, partial.to_dict()
 
 
 def test_correlations_are_repeated_within_each_task():

@@ -1,7 +1,7 @@
 """Design columns for the study's settings: batch size, learning rate and intermediate task.
 
 Shared by the partial correlation (as controls) and the main-effects regression (as terms),
-so both adjust for exactly the same thing.
+so both adjust for the same settings; the partial correlation also holds the seed fixed.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ def one_hot(values: pd.Series, prefix: str) -> pd.DataFrame:
                         index=values.index)
 
 
-def setting_columns(trials: pd.DataFrame, *, include_task: bool, categorical_grid: bool = False) -> pd.DataFrame:
-    """log2(batch size) and log10(learning rate), or their levels as categories; task one-hot.
+def setting_columns(trials: pd.DataFrame, *, include_task: bool, categorical_grid: bool = False,
+                    include_seed: bool = False) -> pd.DataFrame:
+    """log2(batch size) and log10(learning rate), or their levels as categories; task and seed one-hot.
 
     Terms without variation (one batch size, one task) are left out: they carry no
     information and would make the least-squares fit rank-deficient.
@@ -32,6 +33,8 @@ def setting_columns(trials: pd.DataFrame, *, include_task: bool, categorical_gri
                               index=trials.index)]
     if include_task:
         parts.append(one_hot(trials["intermediate_task"], "task"))
+    if include_seed:
+        parts.append(one_hot(trials["seed"], "seed"))
     columns = pd.concat(parts, axis=1)
     varying = [name for name in columns.columns if columns[name].nunique() > 1]
     return columns.loc[:, varying]

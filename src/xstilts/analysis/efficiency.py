@@ -1,9 +1,12 @@
 """Does intermediate-phase throughput go with the XTREME gain, and does it at fixed settings?
 
 Bigger batches run faster (more examples/s), so a raw throughput-gain correlation can come
-from batch size alone. The partial correlation removes what batch size, learning rate and
-intermediate task explain from both variables; what remains asks whether, at the same
-settings, the faster runs transfer better.
+from batch size alone. The partial correlation removes what batch size, learning rate,
+intermediate task and seed explain from both variables; what remains asks whether, at the same
+settings, the faster runs transfer better. The seed is held fixed because a seed's trials share
+their baseline (every gain is against the same-seed baseline) and, as a sweep runs seed by
+seed, the machine's state at the time: either can move all of a seed's gains and throughputs
+together without a faster run transferring better.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ def _analyses(trials: pd.DataFrame, measure: str, include_task: bool, n_resample
         (RAW, method): correlate(x, gain, method, n_resamples=n_resamples, rng=rng)
         for method in ("pearson", "spearman")}
     for label, categorical in ((PARTIAL, False), (PARTIAL_LEVELS, True)):
-        controls = setting_columns(trials, include_task=include_task, categorical_grid=categorical)
+        controls = setting_columns(trials, include_task=include_task, categorical_grid=categorical, include_seed=True)
         results[(label, "pearson")] = partial_correlation(log_x, gain, controls.to_numpy(),
                                                           n_resamples=n_resamples, rng=rng)
     return results

@@ -82,7 +82,7 @@ def efficiency_answer(analysis: StudyAnalysis) -> str:
     text += speedup_sentence(analysis.batch_speedup)
     if not math.isfinite(partial["estimate"]):
         return text + "The partial correlation at fixed settings could not be estimated (too few trials)."
-    text += (f"Holding batch size, learning rate (log scale) and intermediate task fixed, the partial correlation "
+    text += (f"Holding batch size, learning rate (log scale), intermediate task and seed fixed, the partial correlation "
              f"is {_described(partial, 'r')}, ")
     return text + _verdict(_sign(spearman), _sign(partial)) + repeatability_sentence(analysis.repeatability)
 

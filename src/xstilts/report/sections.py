@@ -45,8 +45,9 @@ def efficiency_section(analysis: StudyAnalysis) -> Section:
     intro = Paragraph(
         "Raw correlations answer whether faster runs gained more. Bigger batches run faster, so a raw "
         "correlation can come from batch size alone. The partial correlations remove what batch size, learning "
-        "rate and intermediate task explain (from log-throughput and from the gain, by least squares) and ask "
-        "whether, at the same settings, faster runs transfer better. 'Settings as categories' treats each grid "
+        "rate, intermediate task and seed explain (from log-throughput and from the gain, by least squares) and ask "
+        "whether, at the same settings, faster runs transfer better. The seed is held fixed because its trials share "
+        "a baseline and, as sweeps run seed by seed, the machine's state at the time. 'Settings as categories' treats each grid "
         "level as its own category, which also absorbs non-linear effects. Device-hours fall as throughput rises, "
         "so their signs are mirrored.")
     return Section("Throughput and transfer", [
