@@ -191,7 +191,7 @@ def test_gradient_accumulation_matches_one_big_batch(tmp_path):
 
 
 def test_an_uneven_step_weights_every_example_equally():
-    accelerator = make_accelerator(SETTINGS)
+    accelerator = make_accelerator()
     model = seeded(TinyClassifier, dropout=0.0).to(accelerator.device)
     runner = StepRunner(accelerator, model, torch.optim.SGD(model.parameters(), lr=0.1), None, DATA, collate, None)
     runner.accumulate_gradients(StepBatch(0, 0, [[0, 1, 2, 3, 4]], global_examples=5), chunk_size=3)

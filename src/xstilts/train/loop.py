@@ -123,7 +123,7 @@ def _due(step: int, every: int | None) -> bool:
 # --- setup -----------------------------------------------------------------------------------
 
 
-def make_accelerator(settings: TrainSettings) -> Accelerator:
+def make_accelerator() -> Accelerator:
     # Precision is the StepRunner's autocast (settings.bf16 / bf16_on_cpu), not accelerate's
     # mixed_precision: see StepRunner.bf16.
     return Accelerator(cpu=not torch.cuda.is_available())
@@ -140,7 +140,7 @@ def _step_plan(
 
 
 def _start_run(model, dataset, collate_fn, settings, root, batch_order, hooks: Hooks) -> Run:
-    accelerator = make_accelerator(settings)
+    accelerator = make_accelerator()
     set_seed(settings.seed)
     plan = _step_plan(dataset, settings, batch_order, accelerator)
     total_steps = plan.total_steps(settings.epochs, settings.max_steps)
