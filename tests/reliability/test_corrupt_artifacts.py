@@ -43,14 +43,14 @@ def _phase_folder(work, phase: str, status: str = "done"):
 
 def test_damaged_weights_of_finished_phases_are_retrained_not_used(reference_sweep, tmp_path, capsys):
     folder = tmp_path / "sweep"
+    # A copy is reused in place: DONE.json names weights relative to its own folder.
     shutil.copytree(reference_sweep.sweep.folder, folder, symlinks=True)
-    # DONE.json keeps absolute weight paths, so the copy is pointed back at its own folders.
-    for done in folder.glob("work/*/*/DONE.json"):
-        done.write_text(done.read_text().replace(str(reference_sweep.sweep.folder), str(folder)))
     work = folder / "work"
     encoder = _phase_folder(work, "intermediate") / "encoder" / "model.safetensors"
-    target_done = json.loads((_phase_folder(work, "target") / "DONE.json").read_text())
-    (target_weights,) = [f"{path}/model.safetensors" for path in target_done["extra"]["weights"].values()]
+    target_folder = _phase_folder(work, "target")
+    target_done = json.loads((target_folder / "DONE.json").read_text())
+    (target_weights,) = [target_folder / path / "model.safetensors" for path in target_done["extra"]["weights"].values()]
+    assert target_weights.is_file() and not any(Path(path).is_absolute() for path in target_done["extra"]["weights"].values())
     original = {"encoder": sha256(encoder), "target": sha256(Path(target_weights))}
     _flip_middle_bytes(encoder)
     _flip_middle_bytes(Path(target_weights))

@@ -134,7 +134,7 @@ def target(encoder: EncoderArtifact, spec: TaskSpec, ctx: PhaseContext) -> TaskA
     settings = training.phase_settings(cfg.train, ctx.config)
     key = target_key(ctx.config, spec.name, encoder.key)
     out = ctx.work_dir / "target" / key
-    done = _reuse(out, ctx, _target_weights)
+    done = _reuse(out, ctx, lambda done: list(_target_weights(out, done).values()))
     if done is None:
         train_ref = SplitRef.parse(train_text, spec.name, f"targets.{spec.name}.train_split")
         examples = data.training_examples(train_ref, ctx, f"targets.{spec.name}.train_split")
@@ -145,11 +145,12 @@ def target(encoder: EncoderArtifact, spec: TaskSpec, ctx: PhaseContext) -> TaskA
         train_data = training.single_task_data(spec, examples, labels, settings, cfg.max_length, encoder.path, ctx, cfg.doc_stride)
         outcome, record = training.fit(model, spec.name, train_data, settings, out, "target", key, evaluator, ctx)
         weights = {k: best.path for k, best in outcome.best.items()} or {"final": outcome.final_checkpoint}
-        done = _finish(out, record, {"weights": weights, "labels": labels})
+        done = _finish(out, record, {"weights": _relative_to(out, weights), "labels": labels})
     ctx.records.append(_reused_record(done))
     if done["record"]["status"] != "done":
         return None
-    return TaskArtifact(key=key, task=spec.name, encoder=encoder, weights=done["extra"]["weights"], labels=done["extra"]["labels"])
+    weights = {k: str(path) for k, path in _target_weights(out, done).items()}
+    return TaskArtifact(key=key, task=spec.name, encoder=encoder, weights=weights, labels=done["extra"]["labels"])
 
 
 def borrowed(artifact: TaskArtifact | None, spec: TaskSpec) -> TaskArtifact | None:
@@ -231,8 +232,15 @@ def _encoder_folder(out: Path) -> Callable[[dict], list[Path]]:
     return lambda done: [out / "encoder"] if done["record"]["status"] == "done" else []
 
 
-def _target_weights(done: dict) -> list[Path]:
-    return [Path(p) for p in done["extra"]["weights"].values()] if done["record"]["status"] == "done" else []
+def _relative_to(out: Path, weights: dict) -> dict[str, str]:
+    """DONE.json names weights relative to its own folder, so a work dir that is copied or moved
+    (another machine, a cluster's other mount point) is still reused in place."""
+    return {k: str(Path(path).resolve().relative_to(out.resolve())) for k, path in weights.items()}
+
+
+def _target_weights(out: Path, done: dict) -> dict[str, Path]:
+    # `out / p` is p itself when p is absolute: DONE.json files written before paths were relative.
+    return {k: out / p for k, p in done["extra"]["weights"].items()} if done["record"]["status"] == "done" else {}
 
 
 def _weights_intact(out: Path, folders: list[Path]) -> bool:
@@ -264,7 +272,7 @@ def _finish(out: Path, record: PhaseRecord, extra: dict) -> dict:
     done = {"record": asdict(record), "extra": extra}
     atomic_write_text(out / "DONE.json", json.dumps(done, indent=1, default=str))
     if record.status == "done":
-        _drop_unreferenced_checkpoints(out / "ckpt", [Path(p) for p in extra.get("weights", {}).values()])
+        _drop_unreferenced_checkpoints(out / "ckpt", [out / p for p in extra.get("weights", {}).values()])
     return done
 
 
