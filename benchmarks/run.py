@@ -5,14 +5,18 @@
 Figure groups (``--only`` takes these names): training (throughput vs HF Trainer), padding
 (padding waste), zero-shot (all languages vs Trainer.predict), overhead (vs a bare loop), bf16
 (xstilts' CPU bf16 autocast vs fp32), retrieval (embedding vs search, whole vs truncated encoder,
-matrix product vs faiss, BUCC mining), sweep (intermediate-phase reuse). A group that raises is reported and skipped; the exit status is then 1. A missed
-target is a result, not an error.
+matrix product vs faiss, BUCC mining), bucc-mining (XTREME's margin mining with chunked exact kNN), sweep (intermediate-phase reuse), mfu (e5-small's model FLOPs
+utilisation, training and evaluation in bf16); run only when named: attention (SDPA vs eager),
+compile (torch.compile for evaluation). Throughput figures carry each side's MFU. A group that
+raises is reported and skipped; the exit status is then 1. A missed target is a result, not an
+error.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import shlex
 import sys
 import time
@@ -22,15 +26,24 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.bucc_mining import bucc_mining_figures
 from benchmarks.machine import describe_machine, library_versions
+from benchmarks.mfu import format_mfu
 from benchmarks.padding import padding_figures
 from benchmarks.report import FORMATTERS, RunInfo, append_rows, format_target
 from benchmarks.retrieval import retrieval_figures
+from benchmarks.speedups import attention_figures, compile_figures
 from benchmarks.stats import FigureResult
 from benchmarks.sweep_reuse import sweep_reuse_figures
-from benchmarks.training import cpu_bf16_speedup, framework_overhead, training_throughput
+from benchmarks.training import (
+    cpu_bf16_speedup,
+    framework_overhead,
+    training_throughput,
+)
+from benchmarks.utilisation import utilisation_figures
 from benchmarks.workloads import REPO, SCALES, Scale
 from benchmarks.zero_shot import cpu_bf16_eval_speedup, zero_shot_figures
+from xstilts.train.peak import PROBE_SECONDS_ENV
 
 FIGURES: dict[str, Callable[[Scale], list[FigureResult]]] = {
     "training": training_throughput,
@@ -39,8 +52,13 @@ FIGURES: dict[str, Callable[[Scale], list[FigureResult]]] = {
     "overhead": framework_overhead,
     "bf16": lambda scale: [*cpu_bf16_speedup(scale), *cpu_bf16_eval_speedup(scale)],
     "retrieval": retrieval_figures,
+    "bucc-mining": bucc_mining_figures,
     "sweep": sweep_reuse_figures,
+    "mfu": utilisation_figures,
+    "attention": attention_figures,
+    "compile": compile_figures,
 }
+OPT_IN = ("attention", "compile")  # experiments behind a default: measured on request, not every run
 DEFAULT_THREADS = 2  # the same intra-op thread count for every side of every comparison
 
 
@@ -72,6 +90,8 @@ def show(figure: FigureResult) -> None:
         f"  {figure.verdict:4}  {figure.name}: {fmt(spread.median)} "
         f"[{fmt(spread.low)} – {fmt(spread.high)}, n={len(spread.samples)}], target {target}"
     )
+    if figure.mfu:
+        print(f"        MFU {format_mfu(figure.mfu)}")
     print(f"        {figure.setup}")
 
 
@@ -96,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
+    # The figures probe the peak themselves, once at their start and end; train()'s own probes would
+    # only add time between repetitions.
+    os.environ.setdefault(PROBE_SECONDS_ENV, "0")
     import transformers
 
     transformers.logging.set_verbosity_error()  # load reports and Trainer notices would drown the results
@@ -103,7 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     scale = SCALES["quick" if args.quick else "full"]
     info = run_info(argv)
     print(f"{info.machine}; {info.versions}")
-    ok = [run_group(name, scale, args.output, info) for name in dict.fromkeys(args.only or FIGURES)]
+    names = args.only or [name for name in FIGURES if name not in OPT_IN]
+    ok = [run_group(name, scale, args.output, info) for name in dict.fromkeys(names)]
     return 0 if all(ok) else 1
 
 

@@ -82,6 +82,7 @@ class FigureResult:
     target: Target | None
     setup: str  # what was measured, on what, how: enough to reproduce and to judge fairness
     details: dict = field(default_factory=dict)  # raw numbers for the console, not the table
+    mfu: dict[str, float] = field(default_factory=dict)  # side -> model FLOPs utilisation (benchmarks.mfu)
 
     @property
     def verdict(self) -> str:

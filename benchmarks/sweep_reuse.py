@@ -17,7 +17,7 @@ from pathlib import Path
 from benchmarks.stats import FigureResult, Target, summarize
 from benchmarks.workloads import REPO, Scale, data_dir
 from xstilts.config import load_config_dict, validate_config
-from xstilts.sweep.pipeline import Pipeline
+from xstilts.sweep.adapter import Pipeline
 from xstilts.sweep.plan import DefaultRate, SweepPlan, plan_sweep
 from xstilts.sweep.trials import Trial, trial_id_of
 

@@ -31,6 +31,7 @@ from benchmarks.hf_baseline import (
     trainer_inputs,
     trainer_step_times,
 )
+from benchmarks.mfu import PeakWindow, mean_training_flops, mfu, mfu_sentence
 from benchmarks.stats import FigureResult, Target, paired_ratios, summarize
 from benchmarks.timing import run_interleaved, timed_rate
 from benchmarks.workloads import (
@@ -45,6 +46,7 @@ from benchmarks.workloads import (
 )
 from xstilts.features import FeatureSet, length_grouped_batches, make_collate
 from xstilts.train.loop import train
+from xstilts.train.outcome import TrainOutcome
 from xstilts.train.settings import TrainSettings
 
 THROUGHPUT_TASKS = ("pawsx", "panx")
@@ -93,6 +95,16 @@ def xstilts_step_times(
 ) -> list[float]:
     """xstilts ``train`` with the pipeline's length-grouped order for ``geometry.total_steps`` steps;
     the time at the end of each step."""
+    return xstilts_training(model, features, pad_id, geometry, seed, max_grad_norm, bf16_on_cpu,
+                            micro_batch_tokens)[0]
+
+
+def xstilts_training(
+    model, features: FeatureSet, pad_id: int, geometry: Geometry, seed: int, max_grad_norm: float | None,
+    bf16_on_cpu: bool = False, micro_batch_tokens: int | None = None, on_step: Callable[[], None] | None = None,
+) -> tuple[list[float], TrainOutcome]:
+    """``xstilts_step_times`` and the run's outcome (its throughput meter's model FLOP/s); ``on_step``
+    runs at the end of every step, after its timestamp (the profiler's hook)."""
     lengths = features.lengths()
     settings = TrainSettings(
         learning_rate=LEARNING_RATE,
@@ -114,16 +126,16 @@ def xstilts_step_times(
     )
     stamps: list[float] = []
     with tempfile.TemporaryDirectory(prefix="xstilts-bench-") as checkpoints:
-        train(
+        outcome = train(
             model,
             features,
             make_collate(features.kind, pad_id),
             settings,
             checkpoint_dir=checkpoints,
             batch_order=lambda epoch, micro: length_grouped_batches(lengths, micro, seed=seed, epoch=epoch),
-            progress=lambda report: stamps.append(time.perf_counter()),
+            progress=lambda report: (stamps.append(time.perf_counter()), on_step and on_step()),
         )
-    return stamps
+    return stamps, outcome
 
 
 def bare_step_times(model, features: FeatureSet, pad_id: int, geometry: Geometry, seed: int) -> list[float]:
@@ -167,9 +179,19 @@ def _throughput_repetition(work: Workload, geometry: Geometry, repetition: int) 
     return run_interleaved({"xstilts": ours, "trainer": theirs}, repetition)
 
 
+def _median_mfu(rates: dict[str, list[float]], flops_per_unit: float, window: PeakWindow) -> dict[str, float]:
+    """Each side's MFU at its median rate (examples/s or steps/s, times the model FLOPs of one)."""
+    return {side: mfu(float(np.median(values)) * flops_per_unit, window) for side, values in rates.items()}
+
+
 def throughput_figure(work: Workload, geometry: Geometry, repetitions: int) -> FigureResult:
+    window = PeakWindow.start("fp32")  # both sides train in fp32 (Trainer's default precision)
     rates = [_throughput_repetition(work, geometry, r) for r in range(repetitions)]
+    window.end()
     ours, theirs = [r["xstilts"] for r in rates], [r["trainer"] for r in rates]
+    # Both sides draw their examples from the whole set: the mean cost of one is the expected cost.
+    mfus = _median_mfu({"xstilts": ours, "Trainer": theirs}, mean_training_flops(work.model, work.features.lengths()),
+                       window)
     setup = (
         f"examples/s: xstilts train() (length-grouped batches, dynamic padding, micro-batches of a step merged "
         f"up to {geometry.micro_batch_size}×{work.max_length} padded tokens) vs HF Trainer "
@@ -178,7 +200,8 @@ def throughput_figure(work: Workload, geometry: Geometry, repetitions: int) -> F
         f"{TASK_DATA[work.task].split}-{TASK_DATA[work.task].language}, max length {work.max_length}; "
         f"{geometry.describe()}, both drawing from the same {len(work.features)} examples; "
         f"{torch.get_num_threads()} threads; "
-        f"median examples/s xstilts {np.median(ours):.1f}, Trainer {np.median(theirs):.1f}"
+        f"median examples/s xstilts {np.median(ours):.1f}, Trainer {np.median(theirs):.1f}; "
+        f"{mfu_sentence(mfus, [window])}"
     )
     return FigureResult(
         name=f"training throughput vs Trainer — {work.task}, {work.encoder}",
@@ -187,6 +210,7 @@ def throughput_figure(work: Workload, geometry: Geometry, repetitions: int) -> F
         target=THROUGHPUT_TARGET,
         setup=setup,
         details={"xstilts_examples_per_s": ours, "trainer_examples_per_s": theirs},
+        mfu=mfus,
     )
 
 
@@ -214,14 +238,18 @@ def _overhead_repetition(work: Workload, geometry: Geometry, repetition: int) ->
 
 def framework_overhead(scale: Scale) -> list[FigureResult]:
     work, geometry = load_workload(OVERHEAD_TASK, scale.overhead_encoder), scale.overhead
+    window = PeakWindow.start("fp32")
     rates = [_overhead_repetition(work, geometry, r) for r in range(scale.repetitions)]
+    window.end()
     bare, ours = [r["bare"] for r in rates], [r["xstilts"] for r in rates]
+    step_flops = geometry.batch_size * mean_training_flops(work.model, work.features.lengths())
+    mfus = _median_mfu({"xstilts": ours, "bare": bare}, step_flops, window)
     setup = (
         f"seconds per optimizer step, xstilts train() / a bare forward-backward-AdamW loop over the same "
         f"length-grouped batches with the same collate; no gradient clipping on either side; "
         f"{ENCODER_NAMES[work.encoder]}, frozen word embeddings; {work.task}, max length {work.max_length}; "
         f"{geometry.describe()}; {torch.get_num_threads()} threads; median s/step xstilts "
-        f"{1 / np.median(ours):.3f}, bare {1 / np.median(bare):.3f}"
+        f"{1 / np.median(ours):.3f}, bare {1 / np.median(bare):.3f}; {mfu_sentence(mfus, [window])}"
     )
     return [
         FigureResult(
@@ -231,6 +259,7 @@ def framework_overhead(scale: Scale) -> list[FigureResult]:
             target=OVERHEAD_TARGET,
             setup=setup,
             details={"xstilts_steps_per_s": ours, "bare_steps_per_s": bare},
+            mfu=mfus,
         )
     ]
 
@@ -251,14 +280,20 @@ def cpu_bf16_speedup(scale: Scale) -> list[FigureResult]:
     if torch.cuda.is_available():
         return []
     work, geometry = load_workload(OVERHEAD_TASK, scale.overhead_encoder), scale.overhead
+    windows = {dtype: PeakWindow.start(dtype) for dtype in ("bf16", "fp32")}
     rates = [_precision_repetition(work, geometry, r) for r in range(scale.repetitions)]
+    for window in windows.values():
+        window.end()
     bf16, fp32 = [r["bf16"] for r in rates], [r["fp32"] for r in rates]
+    example_flops = mean_training_flops(work.model, work.features.lengths())
+    mfus = {dtype: mfu(float(np.median(values)) * example_flops, windows[dtype])  # each against its own peak
+            for dtype, values in (("bf16", bf16), ("fp32", fp32))}
     setup = (
         f"examples/s of xstilts train() with TrainSettings.bf16_on_cpu (torch.autocast bf16 around the forward) / "
         f"fp32; {ENCODER_NAMES[work.encoder]}, frozen word embeddings; {work.task}, max length {work.max_length}; "
         f"{geometry.describe()}; {torch.get_num_threads()} threads; CPU bf16 support (AMX/AVX512-BF16): "
         f"{bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())}; median examples/s bf16 {np.median(bf16):.1f}, "
-        f"fp32 {np.median(fp32):.1f}"
+        f"fp32 {np.median(fp32):.1f}; {mfu_sentence(mfus, list(windows.values()))}"
     )
     return [FigureResult(
         name=f"CPU bf16 autocast speed-up, training — {work.task}, {work.encoder}",
@@ -267,4 +302,5 @@ def cpu_bf16_speedup(scale: Scale) -> list[FigureResult]:
         target=None,
         setup=setup,
         details={"bf16_examples_per_s": bf16, "fp32_examples_per_s": fp32},
+        mfu=mfus,
     )]

@@ -105,7 +105,7 @@ SCALES: dict[str, Scale] = {
 
 
 def _tiny_dir(cache: Path) -> Path:
-    from xstilts.models.tiny import tiny_encoder_dir
+    from tests.tiny_models import tiny_encoder_dir
 
     return tiny_encoder_dir(cache)
 
@@ -194,6 +194,6 @@ def task_features(name: str, tokenizer, limit: int | None = None):
 
 
 def load_tokenizer(directory: Path):
-    from xstilts.pipeline.data import load_tokenizer as load
+    from xstilts.pipeline.inputs import load_tokenizer as load
 
     return load(directory)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from benchmarks.hf_baseline import padded_to_max_length, trainer_predictor
+from benchmarks.mfu import PeakWindow, forward_flops, mfu, mfu_sentence
 from benchmarks.stats import FigureResult, Target, paired_ratios, summarize
 from benchmarks.timing import run_interleaved, timed
 from benchmarks.workloads import (
@@ -48,6 +49,15 @@ def language_features(tokenizer, lines: int) -> dict:
 
 def without_labels(row: dict) -> dict:
     return {name: value for name, value in row.items() if name != "labels"}
+
+
+def set_forward_flops(model, sets: dict) -> float:
+    """Model FLOPs of one forward pass over every row of every language (real tokens only)."""
+    return forward_flops(model, [n for fs in sets.values() for n in fs.lengths()])
+
+
+def _median_mfu(seconds: dict[str, list[float]], flops: float, windows: dict[str, PeakWindow]) -> dict[str, float]:
+    return {side: mfu(flops / float(np.median(values)), windows[side]) for side, values in seconds.items()}
 
 
 def agreement(first: dict[str, list], second: dict[str, list]) -> float:
@@ -85,15 +95,20 @@ def zero_shot_figure(scale: Scale, encoder: str, lines: int) -> FigureResult:
     tokenizer = load_tokenizer(directory)
     model = task_model(directory, "pair_classification", len(get_task(ZERO_SHOT_TASK).labels))
     sets = language_features(tokenizer, lines)
+    window = PeakWindow.start("fp32")  # both sides predict in fp32
     runs = _timed_runs(scale, model, tokenizer, sets)
+    window.end()
     ours_s, theirs_s = [r["xstilts"][0] for r in runs], [r["trainer"][0] for r in runs]
+    mfus = _median_mfu({"xstilts": ours_s, "Trainer": theirs_s}, set_forward_flops(model, sets),
+                       {"xstilts": window, "Trainer": window})
     setup = (
         f"seconds for all {len(sets)} languages (first {lines} {ZERO_SHOT_SPLIT} lines each), "
         f"Trainer.predict per language (rows padded to {MAX_LENGTH} as run_xnli) / xstilts predict_pooled "
         f"(all languages length-sorted together, dynamic padding); eval batch {scale.eval_batch_size}; "
         f"{ENCODER_NAMES[encoder]}; {torch.get_num_threads()} threads; "
         f"median s xstilts {np.median(ours_s):.2f}, Trainer {np.median(theirs_s):.2f}; "
-        f"predictions agree on {100 * agreement(runs[0]['xstilts'][1], runs[0]['trainer'][1]):.1f} %"
+        f"predictions agree on {100 * agreement(runs[0]['xstilts'][1], runs[0]['trainer'][1]):.1f} %; "
+        f"{mfu_sentence(mfus, [window])}"
     )
     return FigureResult(
         name=f"zero-shot evaluation vs Trainer.predict — {ZERO_SHOT_TASK} ({len(sets)} languages × {lines}), {encoder}",
@@ -102,6 +117,7 @@ def zero_shot_figure(scale: Scale, encoder: str, lines: int) -> FigureResult:
         target=ZERO_SHOT_TARGET,
         setup=setup,
         details={"xstilts_s": ours_s, "trainer_s": theirs_s},
+        mfu=mfus,
     )
 
 
@@ -123,15 +139,20 @@ def cpu_bf16_eval_speedup(scale: Scale) -> list[FigureResult]:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             return {lang: predict(model, fs, labels, tokenizer.pad_token_id, scale.eval_batch_size) for lang, fs in sets.items()}
 
+    windows = {dtype: PeakWindow.start(dtype) for dtype in ("bf16", "fp32")}
     runs = [run_interleaved({"bf16": lambda: timed(lambda: predict_all(True)),
                              "fp32": lambda: timed(lambda: predict_all(False))}, repetition)
             for repetition in range(scale.repetitions)]
+    for window in windows.values():
+        window.end()
     bf16_s, fp32_s = [r["bf16"][0] for r in runs], [r["fp32"][0] for r in runs]
+    mfus = _median_mfu({"bf16": bf16_s, "fp32": fp32_s}, set_forward_flops(model, sets), windows)
     setup = (
         f"seconds for xstilts predict over {len(sets)} languages × {lines} {ZERO_SHOT_TASK} lines in fp32 / under "
         f"bf16 autocast (the run config's cpu_bf16); eval batch {scale.eval_batch_size}; {ENCODER_NAMES[encoder]}; "
         f"{torch.get_num_threads()} threads; median s bf16 {np.median(bf16_s):.2f}, fp32 {np.median(fp32_s):.2f}; "
-        f"predictions agree on {100 * agreement(runs[0]['bf16'][1], runs[0]['fp32'][1]):.1f} %"
+        f"predictions agree on {100 * agreement(runs[0]['bf16'][1], runs[0]['fp32'][1]):.1f} %; "
+        f"{mfu_sentence(mfus, list(windows.values()))}"
     )
     return [FigureResult(
         name=f"CPU bf16 autocast speed-up, zero-shot evaluation — {ZERO_SHOT_TASK}, {encoder}",
@@ -140,4 +161,5 @@ def cpu_bf16_eval_speedup(scale: Scale) -> list[FigureResult]:
         target=None,
         setup=setup,
         details={"bf16_s": bf16_s, "fp32_s": fp32_s},
+        mfu=mfus,
     )]

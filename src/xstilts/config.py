@@ -7,6 +7,7 @@ types are ConfigErrors that name the dotted key and the file.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any, Literal, Sequence
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from xstilts.errors import ConfigError
+from xstilts.errors import ConfigError, XstiltsError
 from xstilts.train.settings import TrainSettings
 
 
@@ -36,7 +37,28 @@ class MLMConfig(_Strict):
     max_examples: int = Field(2000, gt=0, description="Sentences of multilingual text to use.")
 
 
-class IntermediateConfig(_Strict):
+# TrainSettings fields a trial sets for every phase: the trial `seed` and the run's `cpu_bf16`.
+# Set per phase they would be overwritten, so they are refused rather than silently ignored.
+TRIAL_OWNED_TRAIN_FIELDS = {"seed": "seed", "bf16_on_cpu": "cpu_bf16"}
+
+
+def _no_trial_owned_fields(train: TrainSettings) -> TrainSettings:
+    for name, owner in TRIAL_OWNED_TRAIN_FIELDS.items():
+        if name in train.model_fields_set:
+            raise ValueError(f"'{name}' is set for the whole trial: use the top-level '{owner}' key")
+    return train
+
+
+class _PhaseConfig(_Strict):
+    train: TrainSettings = Field(default_factory=TrainSettings, description="The phase's training settings.")
+
+    @field_validator("train")
+    @classmethod
+    def _trial_owned(cls, train: TrainSettings) -> TrainSettings:
+        return _no_trial_owned_fields(train)
+
+
+class IntermediateConfig(_PhaseConfig):
     task: str = Field("none", description="Intermediate task name, '+'-joined names for a mixture, or 'none' for the baseline.")
     train_split: str = Field("train", description="Split to train on; a slice like 'dev[0:1000]' takes lines 0-999.")
     dev_split: str | None = Field(None, description="English dev split for evaluation / early stopping (e.g. 'dev' or 'train[5000:5500]'); unset = no dev evaluation.")
@@ -52,7 +74,7 @@ class IntermediateConfig(_Strict):
         return [] if self.task == "none" else self.task.split("+")
 
 
-class TargetConfig(_Strict):
+class TargetConfig(_PhaseConfig):
     train_split: str | None = Field(None, description="English training data as 'task:split[slice]'; unset = the spec's english_train.")
     dev_split: str | None = Field(None, description="English dev for model selection, as 'split[slice]' of this task (language en); unset = none.")
     eval_split: str = Field("test", description="Split evaluated zero-shot in every language, e.g. 'dev' or 'dev[1000:2000]'.")
@@ -76,7 +98,21 @@ class RunConfig(_Strict):
     cpu_bf16: bool = Field(False, description="On CPU, train and evaluate every phase under bf16 autocast (about 2x faster on CPUs with AMX/AVX512-BF16; off = fp32, bit-reproducible).")
     model: ModelConfig = Field(default_factory=ModelConfig)
     intermediate: IntermediateConfig = Field(default_factory=IntermediateConfig)
-    targets: dict[str, TargetConfig] = Field(default_factory=dict, description="Target tasks by XTREME name and their settings.")
+    targets: dict[str, TargetConfig] = Field(default_factory=dict, validate_default=True, description="Target tasks by XTREME name and their settings.")
+
+    @field_validator("seed")
+    @classmethod
+    def _seed_fits(cls, seed: int) -> int:
+        # torch and numpy take seeds below 2**32; a larger one overflowed only after training.
+        if seed >= 2**32:
+            raise ValueError(f"must be below 2**32 ({2**32}), got {seed}")
+        return seed
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _targets_mapping(cls, targets: Any) -> Any:
+        # ``targets:`` left empty in YAML is None: the same mistake as no targets at all.
+        return {} if targets is None else targets
 
     @field_validator("targets")
     @classmethod
@@ -94,9 +130,14 @@ class RunConfig(_Strict):
         for name in self.intermediate.task_names():
             if name not in known:
                 raise ValueError(f"intermediate.task: unknown intermediate task {name!r}")
+        mlm = self.intermediate.mlm
+        if mlm is not None and mlm.text_task not in known:
+            raise ValueError(f"intermediate.mlm.text_task: unknown task {mlm.text_task!r}")
         for name, target in self.targets.items():
             if name not in known or known[name].role != "target":
                 raise ValueError(f"targets.{name}: unknown target task {name!r}")
+            if target.languages is not None and not target.languages:
+                raise ValueError(f"targets.{name}.languages: an empty list; leave the key out for every language")
             bad = [lang for lang in target.languages or [] if lang not in known[name].languages]
             if bad:
                 raise ValueError(f"targets.{name}.languages: target {name!r} has no language(s) {bad}")
@@ -120,13 +161,27 @@ class RunConfig(_Strict):
         return path if path.is_absolute() or base is None else base / path
 
 
+# YAML 1.1 (PyYAML) reads 1e-5 as a string; JSON and YAML 1.2 read it as the number it is.
+_EXPONENT_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
+
+
+def parse_value(text: str) -> Any:
+    """An override's value: a YAML scalar or flow list, with ``1e-5`` read as a float."""
+    if not text.strip():
+        return ""
+    value = yaml.safe_load(text)
+    if isinstance(value, str) and _EXPONENT_NUMBER.match(text.strip()):
+        return float(text)
+    return value
+
+
 def parse_override(item: str) -> tuple[str, Any]:
     """'a.b=3' -> ('a.b', 3). Values are parsed as YAML scalars/lists so types survive."""
     if "=" not in item:
         raise ConfigError(item, "override must look like dotted.key=value")
     key, _, text = item.partition("=")
     try:
-        return key.strip(), yaml.safe_load(text) if text.strip() else ""
+        return key.strip(), parse_value(text)
     except yaml.YAMLError:
         raise ConfigError(key, f"cannot parse value {text!r}") from None
 
@@ -158,13 +213,88 @@ def validate_config(raw: dict[str, Any], source: str | None = None) -> RunConfig
         raise ConfigError(key or "(root)", message, source=source) from None
 
 
-def _unshared(node: Any) -> Any:
-    """A copy in which no two places share one mapping or list (copy.deepcopy keeps sharing)."""
+# A config is a few hundred values; aliases that expand past this are a mistake or an attack
+# (a 1 KB "billion laughs" file would otherwise take minutes and all memory to unshare).
+MAX_CONFIG_VALUES = 100_000
+MAX_CONFIG_DEPTH = 64
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """safe_load that also refuses a key given twice in one mapping (YAML keeps the last one)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True) if key_node.tag != "tag:yaml.org,2002:merge" else None
+                if key is not None and isinstance(key, (str, int, float, bool)) and key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r} (first at line {seen[key].line + 1})", key_node.start_mark)
+                seen.setdefault(key, key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml_file(path: Path, key: str = "(yaml)") -> Any:
+    """The YAML document in ``path`` (safe tags only, no duplicate keys), or a ConfigError naming
+    the file (and line) for a missing path, a folder, non-UTF-8 bytes or invalid YAML."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(key, "file not found", source=str(path)) from None
+    except IsADirectoryError:
+        raise ConfigError(key, "is a folder, not a YAML file", source=str(path)) from None
+    except OSError as err:
+        raise ConfigError(key, f"cannot read: {err.strerror or err}", source=str(path)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise ConfigError(key, f"invalid UTF-8 (byte 0x{data[err.start]:02x})", source=str(path), line=line) from None
+    try:
+        loader = _StrictLoader(text)  # what yaml.load does, with the SafeLoader subclass above
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        problem = getattr(err, "problem", None)
+        detail = problem if problem and problem.startswith("duplicate key") else f"invalid YAML ({problem or type(err).__name__})"
+        raise ConfigError(key, detail, source=str(path), line=mark.line + 1 if mark else None) from None
+    except RecursionError:
+        raise ConfigError(key, "YAML nested too deeply", source=str(path)) from None
+
+
+def _unshared(node: Any, source: str, budget: list[int] | None = None, depth: int = 0) -> Any:
+    """A copy in which no two places share one mapping or list (copy.deepcopy keeps sharing).
+
+    Counts the values it makes: aliases expanding past MAX_CONFIG_VALUES, or nesting past
+    MAX_CONFIG_DEPTH (a recursive alias), are ConfigErrors instead of exhausting memory.
+    """
+    budget = [MAX_CONFIG_VALUES] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ConfigError("(yaml)", f"aliases expand to more than {MAX_CONFIG_VALUES} values", source=source)
+    if depth > MAX_CONFIG_DEPTH:
+        raise ConfigError("(yaml)", f"nested deeper than {MAX_CONFIG_DEPTH} levels (a recursive alias?)", source=source)
     if isinstance(node, dict):
-        return {key: _unshared(value) for key, value in node.items()}
+        return {key: _unshared(value, source, budget, depth + 1) for key, value in node.items()}
     if isinstance(node, list):
-        return [_unshared(value) for value in node]
+        return [_unshared(value, source, budget, depth + 1) for value in node]
     return node
+
+
+def non_finite_key(node: Any, prefix: str = "") -> str | None:
+    """The dotted key of the first .inf/.nan number in a parsed config, else None."""
+    if isinstance(node, float) and not math.isfinite(node):
+        return prefix or "(root)"
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        found = non_finite_key(value, f"{prefix}.{key}" if prefix else str(key))
+        if found:
+            return found
+    return None
 
 
 @functools.lru_cache(maxsize=64)
@@ -172,26 +302,28 @@ def _parsed_yaml(path: Path, mtime_ns: int, size: int) -> Any:
     # A sweep resolves one base file per trial (84 times for the full study); pure-Python YAML
     # parsing made that most of `sweep plan`. Keyed by modification time, so edits are seen;
     # callers get an unshared copy (_unshared), never the cached object.
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return read_yaml_file(path) or {}
 
 
 def load_config_dict(path: Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
     try:
         stat = Path(path).stat()
-        raw = _parsed_yaml(Path(path).resolve(), stat.st_mtime_ns, stat.st_size)
     except FileNotFoundError:
         raise ConfigError("(file)", f"config file not found: {path}") from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError("(yaml)", "invalid YAML", source=where) from None
+    if not Path(path).is_file():
+        raise ConfigError("(file)", "is a folder, not a config file" if Path(path).is_dir() else "not a file",
+                          source=str(path))
+    raw = _parsed_yaml(Path(path).resolve(), stat.st_mtime_ns, stat.st_size)
     if not isinstance(raw, dict):
         raise ConfigError("(root)", "a config must be a mapping", source=str(path))
     # YAML aliases load as one shared object: unshare, so an override of one aliased section
     # (targets.x.train.learning_rate) does not silently change the others.
-    raw = _unshared(raw)
+    raw = _unshared(raw, str(path))
     for item in overrides:
         set_dotted(raw, *parse_override(item))
+    bad = non_finite_key(raw)
+    if bad:
+        raise ConfigError(bad, "must be a finite number (not .inf or .nan)", source=str(path))
     # Relative data/work dirs are relative to where the config file lives, so a config works
     # from any current directory.
     for key in ("data_dir", "work_dir", "store"):
@@ -201,7 +333,19 @@ def load_config_dict(path: Path, overrides: Sequence[str] = ()) -> dict[str, Any
 
 
 def load_config(path: Path, overrides: Sequence[str] = ()) -> RunConfig:
-    return validate_config(load_config_dict(path, overrides), source=str(path))
+    config = validate_config(load_config_dict(path, overrides), source=str(path))
+    _check_store(config, str(path))
+    return config
+
+
+def _check_store(config: RunConfig, source: str) -> None:
+    """A store path that is a folder or another program's file fails here, before any work."""
+    from xstilts.store.access import check_store_target
+
+    try:
+        check_store_target(config.store)
+    except XstiltsError as err:
+        raise ConfigError("store", str(err), source=source) from None
 
 
 def describe_fields(model: type[BaseModel] = RunConfig, prefix: str = "") -> list[tuple[str, str, str]]:

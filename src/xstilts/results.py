@@ -20,10 +20,14 @@ class Throughput:
     steps_per_s: float  # optimizer steps
     wall_s: float  # whole phase, warm-up included
     peak_memory_bytes: int  # RSS on CPU, max allocated on GPU
-    flops: float  # estimated training FLOPs of the timed part
-    mfu: float | None  # model FLOPs utilisation, when a peak FLOP/s is given
+    flops: float  # model FLOPs of the timed part: real tokens, 6N + attention (xstilts.train.flops)
+    mfu: float | None  # flops_per_s / peak (the peak_flops setting, else the mean of the two probes)
     examples: int  # examples trained in the whole phase
     steps: int  # optimizer steps in the whole phase
+    # Defaults keep records written before these fields readable.
+    flops_per_s: float | None = None  # model FLOP/s over the timed part
+    peak_flops_start: float | None = None  # matmul probe (FLOP/s, phase precision/threads) at the phase's start
+    peak_flops_end: float | None = None  # the same probe at its end
 
 
 @dataclass

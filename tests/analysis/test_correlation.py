@@ -8,7 +8,7 @@ import pytest
 
 from xstilts.analysis.correlation import correlate, partial_correlation
 from xstilts.analysis.efficiency import ALL_TASKS, PARTIAL, PARTIAL_LEVELS, RAW, throughput_gain_correlations
-from xstilts.analysis.frame import SyntheticTruth, synthetic_results_frame
+from synthetic_frames import SyntheticTruth, synthetic_results_frame
 from xstilts.analysis.gains import cell_gains, trial_gains
 
 SEEDS = tuple(range(5))  # 2 tasks × 4 batch sizes × 3 learning rates × 5 seeds = 120 trials

@@ -4,7 +4,8 @@ import pytest
 from scipy import stats
 
 from xstilts.analysis.effects import grid_effects, main_effects, status_counts
-from xstilts.analysis.frame import ALL_TASKS, SyntheticTruth, synthetic_results_frame, trial_table
+from xstilts.analysis.frame import ALL_TASKS, trial_table
+from synthetic_frames import SyntheticTruth, synthetic_results_frame
 from xstilts.analysis.gains import cell_gains, trial_gains
 from xstilts.analysis.ols import NotEstimableError, fit_ols
 

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xstilts.analysis.frame import (RESULT_COLUMNS, synthetic_curves_frame, synthetic_results_frame, trial_table,
-                                    validate_curves_frame, validate_results_frame)
+from xstilts.analysis.frame import RESULT_COLUMNS, trial_table, validate_curves_frame, validate_results_frame
+from synthetic_frames import synthetic_curves_frame, synthetic_results_frame
 from xstilts.errors import DataError
 
 

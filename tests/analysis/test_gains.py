@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xstilts.analysis.frame import SyntheticTruth, synthetic_results_frame
-from xstilts.analysis.gains import cell_gains, task_gains, trial_gains, trial_scores
+from synthetic_frames import SyntheticTruth, synthetic_results_frame
+from xstilts.analysis.gains import cell_gains, task_gains, trial_gains
 from xstilts.analysis.study import analyse_study
 from xstilts.errors import DataError
 
@@ -65,13 +65,6 @@ def test_unfinished_trials_have_no_gains():
     assert len(unfinished) == 5
     assert not set(unfinished) & set(gains["trial_id"])
     assert gains["selection"].value_counts().to_dict() == {"english_dev": 43, "target_dev": 43}
-
-
-def test_trial_scores_include_the_baseline():
-    frame = pd.DataFrame([row("b0", "none", 0, "xnli", "en", 50), row("b0", "none", 0, "pawsx", "en", 70),
-                          row("t1", "mnli", 0, "xnli", "en", 55), row("t1", "mnli", 0, "pawsx", "en", 71)])
-    scores = trial_scores(frame).set_index("trial_id")["xtreme_score"]
-    assert scores.to_dict() == pytest.approx({"b0": 60.0, "t1": 63.0})
 
 
 def test_a_trial_without_scores_has_one_row_of_missing_keys_and_is_counted():

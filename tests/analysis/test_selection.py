@@ -1,6 +1,6 @@
 import pytest
 
-from xstilts.analysis.frame import SyntheticTruth, synthetic_results_frame
+from synthetic_frames import SyntheticTruth, synthetic_results_frame
 from xstilts.analysis.selection import ALL_TRIALS, XTREME, selection_comparison
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from xstilts.analysis.frame import SyntheticTruth, synthetic_results_frame
+from synthetic_frames import SyntheticTruth, synthetic_results_frame
 from xstilts.analysis.gains import cell_gains, task_gains, trial_gains
 from xstilts.analysis.selection import XTREME
 from xstilts.analysis.tables import language_gain_table, setting_gain_table, task_gain_table

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from xstilts.data.examples import Answer, ChoiceExample, ClassificationExample, SpanExample, TaggingExample
-from xstilts.data.readers import READERS, detect_format, read, reader_options
+from xstilts.data.readers import detect_format, read, reader_options
 from xstilts.errors import ConfigError, DataError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "readers"

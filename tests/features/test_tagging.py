@@ -1,13 +1,17 @@
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import pytest
 
 from xstilts.data.examples import TaggingExample
 from xstilts.errors import XstiltsError
-from xstilts.features import IGNORE_INDEX, featurize, tags_from_logits, truncated_word_count
+from xstilts.features import (
+    IGNORE_INDEX,
+    featurize,
+    tags_from_logits,
+    truncated_word_count,
+)
+from xstilts.features.tagging import word_windows
 
 NER = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 
@@ -50,18 +54,102 @@ def test_gold_logits_map_back_to_gold_tags(tokenizer):
     assert truncated_word_count(fs) == 0
 
 
-def test_truncated_words_get_fallback_and_are_counted(tokenizer, caplog):
+def word_index_logits(fs, num_labels: int) -> list[np.ndarray]:
+    """'Logits' that predict label (word index mod num_labels) at every sub-token of a word, so
+    the merged tags spell out which word each prediction came from."""
+    rows = []
+    for word_ids in fs.refs["word_ids"]:
+        row = np.zeros((len(word_ids), num_labels))
+        for pos, word in enumerate(word_ids):
+            row[pos, word % num_labels if word >= 0 else 0] = 1.0
+        rows.append(row)
+    return rows
+
+
+def full_encoding_counts(tokenizer, words: list[str]) -> list[int]:
+    word_ids = tokenizer(words, is_split_into_words=True).word_ids()
+    return [word_ids.count(w) for w in range(len(words))]
+
+
+def test_long_sentence_is_windowed_and_merged_back_in_word_order(tokenizer):
+    # 40 words of 2-5 sub-tokens: far more than one 24-token window holds.
+    words = [("Schwarzwald" if i % 3 == 0 else f"w{i}x", "B-PER" if i % 2 else "O") for i in range(40)]
+    long = sentence("long", words)
+    fs = featurize("tagging", [EXAMPLES[0], long, EXAMPLES[1]], tokenizer, max_length=24, labels=NER)
+    windows = [f for f, e in enumerate(fs.refs["example_index"]) if e == 1]
+    assert len(windows) > 2 and fs.info["windowed_sentences"] == 1
+    assert max(fs.lengths()) <= 24
+    counts = full_encoding_counts(tokenizer, [w for w, _ in words])
+    owned = []
+    for f in windows:
+        word_ids = fs.refs["word_ids"][f]
+        assert word_ids[0] == -1 and word_ids[-1] == -1, "each window keeps <s> and </s>"
+        inside = sorted({w for w in word_ids if w >= 0})
+        assert inside == list(range(inside[0], inside[-1] + 1))
+        assert all(word_ids.count(w) == counts[w] for w in inside), "words stay whole inside a window"
+        owned.extend(range(fs.refs["owned_start"][f], fs.refs["owned_stop"][f]))
+    assert owned == list(range(40)), "each word is owned by exactly one window, in order"
+    tags = tags_from_logits(fs, word_index_logits(fs, len(NER)), NER)
+    assert [len(t) for t in tags] == [4, 40, 5]
+    assert tags[1] == [NER[w % len(NER)] for w in range(40)]
+    assert tags_from_logits(fs, gold_logits(fs, len(NER)), NER) == [list(EXAMPLES[0].tags), list(long.tags),
+                                                                    list(EXAMPLES[1].tags)]
+    assert truncated_word_count(fs) == 0
+
+
+def test_windows_label_only_the_words_they_own(tokenizer):
     long = sentence("long", [(f"word{i}", "B-PER" if i % 2 else "O") for i in range(40)])
-    fs = featurize("tagging", [long, EXAMPLES[0]], tokenizer, max_length=24, labels=NER)
-    covered = len({w for w in fs.refs["word_ids"][0] if w >= 0})
-    assert covered < 40
-    assert truncated_word_count(fs) == 40 - covered
-    with caplog.at_level(logging.WARNING):
-        tags = tags_from_logits(fs, gold_logits(fs, len(NER)), NER, default="O")
-    assert f"{40 - covered} words were truncated" in caplog.text
-    assert tags[0][:covered] == list(long.tags[:covered])
-    assert tags[0][covered:] == ["O"] * (40 - covered)
-    assert tags[1] == list(EXAMPLES[0].tags)
+    fs = featurize("tagging", [long], tokenizer, max_length=24, labels=NER)
+    labelled = []
+    for f in range(len(fs)):
+        word_ids, row = fs.refs["word_ids"][f], fs.inputs["labels"][f]
+        start, stop = fs.refs["owned_start"][f], fs.refs["owned_stop"][f]
+        for pos, label in enumerate(row):
+            if label != IGNORE_INDEX:
+                assert start <= word_ids[pos] < stop
+                labelled.append((word_ids[pos], label))
+    assert labelled == [(w, NER.index(long.tags[w])) for w in range(40)], "every word trained on once"
+
+
+def test_a_word_longer_than_a_window_keeps_its_first_subtokens(tokenizer):
+    giant = "".join(f"Zq{i}x" for i in range(30))
+    words = [("a", "O"), (giant, "B-LOC"), ("b", "O")]
+    fs = featurize("tagging", [sentence("g", words)], tokenizer, max_length=12, labels=NER)
+    assert max(fs.lengths()) <= 12 and fs.info["words_cut_to_window"] == 1
+    assert tags_from_logits(fs, gold_logits(fs, len(NER)), NER) == [["O", "B-LOC", "O"]]
+
+
+def test_a_word_without_prediction_is_an_error_not_a_fallback_tag(tokenizer):
+    long = sentence("long", [(f"word{i}", "O") for i in range(40)])
+    fs = featurize("tagging", [long], tokenizer, max_length=24, labels=NER)
+    logits = gold_logits(fs, len(NER))
+    fs.refs["owned_stop"][0] -= 1  # the first window no longer predicts its last word
+    with pytest.raises(XstiltsError, match="1 words have no prediction"):
+        tags_from_logits(fs, logits, NER)
+    assert truncated_word_count(fs) == 1
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_word_windows_partition_words_and_respect_capacity(seed):
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(1, 9, size=int(rng.integers(1, 200))).tolist()
+    capacity = int(rng.integers(8, 64))
+    windows = word_windows(counts, capacity)
+    owned = [w for window in windows for w in range(window.owned_start, window.owned_stop)]
+    assert owned == list(range(len(counts)))
+    for window in windows:
+        assert window.start <= window.owned_start < window.owned_stop <= window.stop
+        assert sum(counts[window.start : window.stop]) <= capacity or window.stop - window.start == 1
+    if sum(counts) <= capacity:
+        assert len(windows) == 1
+
+
+def test_owned_words_keep_context_on_both_sides():
+    windows = word_windows([1] * 100, 20)
+    inner = windows[1:-1]
+    assert inner, "100 one-token words in windows of 20 need several windows"
+    for window in inner:
+        assert window.owned_start - window.start >= 4 and window.stop - window.owned_stop >= 4
 
 
 def test_words_without_subtokens_are_encoded_as_unk(tokenizer):
@@ -87,11 +175,10 @@ def test_unknown_tag_is_an_error(tokenizer):
         featurize("tagging", [sentence("x", [("Acme", "B-ORG")])], tokenizer, max_length=16, labels=NER)
 
 
-def test_silent_word_before_truncation_is_repaired_and_cut_words_are_not(tokenizer):
-    words = [("a", "O"), ("", "B-PER")] + [(f"word{i}", "O") for i in range(40)]
+def test_silent_words_in_a_windowed_sentence_are_repaired(tokenizer):
+    words = [("a", "O"), ("", "B-PER")] + [(f"word{i}", "O") for i in range(40)] + [("", "B-LOC")]
     fs = featurize("tagging", [sentence("t", words)], tokenizer, max_length=24, labels=NER)
-    assert fs.info["words_replaced_by_unk"] == 1
-    seen = sorted({w for w in fs.refs["word_ids"][0] if w >= 0})
-    assert seen == list(range(len(seen))), "no gap: the empty word got a sub-token"
-    assert truncated_word_count(fs) == len(words) - len(seen)
-    assert tags_from_logits(fs, gold_logits(fs, len(NER)), NER)[0][:2] == ["O", "B-PER"]
+    assert fs.info["words_replaced_by_unk"] == 2 and len(fs) > 1
+    assert truncated_word_count(fs) == 0
+    tags = tags_from_logits(fs, gold_logits(fs, len(NER)), NER)[0]
+    assert tags[:2] == ["O", "B-PER"] and tags[-1] == "B-LOC" and len(tags) == len(words)

@@ -46,3 +46,42 @@ def test_threshold_edge_cases():
     scores = {("a", "1"): 0.9, ("b", "2"): 0.4}
     threshold = optimize_threshold(scores, {("a", "1"), ("b", "2")})
     assert pairs_at_or_above(scores, threshold) == [("a", "1"), ("b", "2")]
+
+
+def test_threshold_and_f1_equal_xtreme_bucc_eval_on_its_own_candidates():
+    # Golden: XTREME's mine_bitext candidates and its bucc_eval result on them
+    # (tests/fixtures/bucc_mining/xtreme_golden.json says how they were made).
+    import json
+    from pathlib import Path
+
+    import numpy as np
+
+    golden = Path(__file__).parents[1] / "fixtures" / "bucc_mining"
+    arrays = np.load(golden / "xtreme_golden.npz")
+    expected = json.loads((golden / "xtreme_golden.json").read_text(encoding="utf-8"))
+    for split in ("dev", "test"):
+        pairs = [(f"de-{s:09d}", f"en-{t:09d}") for s, t in arrays[f"{split}_candidates"].tolist()]
+        scores = dict(zip(pairs, arrays[f"{split}_scores"].tolist()))
+        gold = {(f"de-{s:09d}", f"en-{t:09d}") for s, t in arrays[f"{split}_gold"].tolist()}
+        threshold = optimize_threshold(scores, gold)
+        assert threshold == expected[split]["best-threshold"]  # same sort, same arithmetic: exact
+        f1 = bucc_f1(gold, pairs_at_or_above(scores, threshold))
+        assert f1 == pytest.approx(
+            {"f1": expected[split]["F1"], "precision": expected[split]["precision"], "recall": expected[split]["recall"]},
+            rel=1e-12,
+        )
+
+
+def test_missing_gold_file_is_a_one_line_error_naming_it(tmp_path):
+    # XTREME's download removes BUCC's test gold; scoring without it used to give F1 = 0 silently.
+    from xstilts.data.readers.bitext import read_bucc
+    from xstilts.errors import DataError
+
+    (tmp_path / "de-en.test.de").write_text("de-1\tHallo\n", encoding="utf-8")
+    (tmp_path / "de-en.test.en").write_text("en-1\tHello\n", encoding="utf-8")
+    with pytest.raises(DataError) as error:
+        read_bucc(tmp_path / "de-en.test")
+    message = str(error.value)
+    assert message.startswith(str(tmp_path / "de-en.test.gold") + ": ") and "\n" not in message
+    (tmp_path / "de-en.test.gold").write_text("de-1\ten-1\n", encoding="utf-8")
+    assert read_bucc(tmp_path / "de-en.test").gold == (("de-1", "en-1"),)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from transformers import AutoModel, AutoTokenizer
 
-from xstilts.models.tiny import tiny_encoder_dir
+from tiny_models import tiny_encoder_dir
 
 
 @pytest.fixture(scope="session")

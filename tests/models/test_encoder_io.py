@@ -12,12 +12,9 @@ from xstilts.models.encoder_io import (
     freeze_word_embeddings,
     load_encoder,
     save_encoder,
-    transfer_encoder,
 )
-from xstilts.models.heads import build_head
-from xstilts.models.multitask import MultiTaskModel
 from xstilts.models.task_model import build_task_model
-from xstilts.models.tiny import tiny_encoder_dir
+from tiny_models import tiny_encoder_dir
 
 
 def states_equal(a: dict, b: dict) -> bool:
@@ -32,40 +29,6 @@ def clone_state(module) -> dict:
 def other_encoder(model_cache):
     """Same architecture as the tiny encoder, different random weights."""
     return AutoModel.from_pretrained(tiny_encoder_dir(model_cache, seed=1))
-
-
-def test_transfer_copies_exactly_the_encoder(tiny_encoder, other_encoder):
-    source = build_task_model(tiny_encoder, "classification", num_labels=3)
-    target = build_task_model(other_encoder, "tagging", num_labels=3)
-    target_head_before = clone_state(target.head)
-    assert not states_equal(source.encoder.state_dict(), target.encoder.state_dict())
-
-    transfer_encoder(source, target)
-
-    assert states_equal(source.encoder.state_dict(), target.encoder.state_dict())
-    assert states_equal(target.head.state_dict(), target_head_before)
-    # Copied, not shared: training the target afterwards leaves the source untouched.
-    assert target.encoder.embeddings.word_embeddings.weight is not source.encoder.embeddings.word_embeddings.weight
-
-
-def test_transfer_from_multitask_model_and_bare_encoder(tiny_encoder, other_encoder, model_cache):
-    multitask = MultiTaskModel(tiny_encoder, {"a": build_head("classification", 32, 2)})
-    target = build_task_model(other_encoder, "multiple_choice")
-    transfer_encoder(multitask, target)
-    assert states_equal(tiny_encoder.state_dict(), target.encoder.state_dict())
-
-    bare = AutoModel.from_pretrained(tiny_encoder_dir(model_cache, seed=2))
-    transfer_encoder(bare, target)
-    assert states_equal(bare.state_dict(), target.encoder.state_dict())
-
-
-def test_transfer_between_different_architectures_is_refused(tiny_encoder, model_cache):
-    wider = AutoModel.from_pretrained(tiny_encoder_dir(model_cache, hidden=48, heads=3))
-    target = build_task_model(wider, "classification", num_labels=2)
-    before = clone_state(target.encoder)
-    with pytest.raises(XstiltsError, match="cannot transfer encoder"):
-        transfer_encoder(tiny_encoder, target)
-    assert states_equal(target.encoder.state_dict(), before)
 
 
 def test_save_load_round_trip_is_bit_identical(tiny_encoder, tokenizer, tmp_path):

@@ -23,7 +23,7 @@ def test_embeddings_ignore_padding(tiny_encoder, tokenizer):
 def test_layer_selects_hidden_states_and_defaults_to_the_middle(model_cache, tokenizer):
     from transformers import AutoModel
 
-    from xstilts.models.tiny import tiny_encoder_dir
+    from tiny_models import tiny_encoder_dir
 
     encoder = AutoModel.from_pretrained(tiny_encoder_dir(model_cache, layers=4)).eval()
     batch = tokenizer(SENTENCES, padding=True, return_tensors="pt")
@@ -60,7 +60,7 @@ def test_pooled_layer_resolves_defaults_and_negative_indices():
 
 def test_encoder_loaded_up_to_the_pooled_layer_embeds_exactly_like_the_full_one(model_cache, tokenizer):
     from xstilts.models.encoder_io import load_encoder
-    from xstilts.models.tiny import tiny_encoder_dir
+    from tiny_models import tiny_encoder_dir
 
     folder = tiny_encoder_dir(model_cache, layers=4)
     full, truncated = load_encoder(folder).eval(), load_encoder(folder, num_layers=2).eval()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from xstilts.models.tiny import tiny_encoder_dir
+from tiny_models import tiny_encoder_dir
 
 
 @pytest.fixture(scope="session")

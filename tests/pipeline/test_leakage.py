@@ -5,9 +5,9 @@ from __future__ import annotations
 from pipeline_helpers import TRAIN, tiny_config
 from xstilts.config import load_config
 from xstilts.data.splits import SplitRef
-from xstilts.pipeline.context import PhaseContext
-from xstilts.pipeline.data import eval_examples
-from xstilts.pipeline.trial import register_training_lines, run_trial
+from xstilts.pipeline.execute import run_trial
+from xstilts.pipeline.graph import TrialGraph
+from xstilts.pipeline.reads import load_examples, resolve_read
 
 
 def _config(tmp_path, data_dir, encoder):
@@ -20,18 +20,19 @@ def _config(tmp_path, data_dir, encoder):
 
 
 def test_guard_excludes_trained_lines_in_every_language(tmp_path, data_dir, tiny_encoder):
-    config = _config(tmp_path, data_dir, tiny_encoder)
-    ctx = PhaseContext.from_config(config)
-    register_training_lines(config, ctx)
-    ref = SplitRef.parse("dev[0:120]", "pawsx")
-    english_train_sentences = {e.text_a for e in eval_examples(SplitRef.parse("dev[0:80]", "pawsx"), "en", ctx, None, guard=False)[0]}
-    for lang in ("en", "de", "fr"):
-        examples, excluded = eval_examples(ref, lang, ctx, None)
-        assert excluded == 80 and len(examples) == 40
+    graph = TrialGraph.build(_config(tmp_path, data_dir, tiny_encoder))
+    assert graph.trained.ranges == {"pawsx-dev": [(0, 40), (40, 80)]}
+    trained = resolve_read(SplitRef.parse("dev[0:80]", "pawsx"), "en", data_dir, "test")
+    english_train_sentences = {e.text_a for e in load_examples(trained, data_dir)}
+    evaluated = graph.node("zero_shot", "pawsx").evaluates
+    assert [read.language for read in evaluated] == ["en", "de", "fr"]
+    for read in evaluated:
+        examples = load_examples(read, data_dir)
+        assert read.excluded == 80 and len(examples) == 40
         ids = [e.id for e in examples]
         assert all(int(i.rsplit(":", 1)[-1]) > 80 for i in ids), ids[:3]  # ids carry 1-based line numbers
-    en_eval, _ = eval_examples(ref, "en", ctx, None)
-    assert not english_train_sentences & {e.text_a for e in en_eval}
+    assert len(english_train_sentences) > 70
+    assert not english_train_sentences & {e.text_a for e in load_examples(evaluated[0], data_dir)}
 
 
 def test_pipeline_reports_excluded_lines(tmp_path, data_dir, tiny_encoder):

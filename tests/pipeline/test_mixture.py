@@ -8,7 +8,7 @@ from pipeline_helpers import TRAIN, tiny_config
 from xstilts.config import load_config
 from xstilts.features.featureset import FeatureSet
 from xstilts.pipeline.mixture import MLM, MixtureDataset, MixturePart, mixture_batch_order, part_probabilities
-from xstilts.pipeline.trial import run_trial
+from xstilts.pipeline.execute import run_trial
 
 
 def _part(name: str, n: int) -> MixturePart:

@@ -7,8 +7,7 @@ import pytest
 from pipeline_helpers import TRAIN, tiny_config
 from xstilts.config import load_config
 from xstilts.errors import ConfigError
-from xstilts.pipeline.planning import plan_phases
-from xstilts.pipeline.trial import run_trial
+from xstilts.pipeline.execute import plan_trial, run_trial
 
 QA = {"max_length": 128, "doc_stride": 32, "train": TRAIN}
 TARGETS = {
@@ -21,7 +20,7 @@ TARGETS = {
 @pytest.mark.slow
 def test_mlqa_is_scored_with_the_xquad_model_and_trains_nothing(tmp_path, data_dir, tiny_encoder):
     config = load_config(tiny_config(tmp_path, data_dir, tiny_encoder, TARGETS))
-    assert [p.task for p in plan_phases(config) if p.phase == "target"] == ["xquad"]
+    assert [p.task for p in plan_trial(config) if p.phase == "target"] == ["xquad"]
     result = run_trial(config, trial_id="t")
     assert result.status == "done", result.error
     assert [p.task for p in result.phases if p.phase == "target"] == ["xquad"]

@@ -9,7 +9,7 @@ from xstilts.data.splits import read_split
 from xstilts.features import featurize
 from xstilts.models.encoder_io import load_encoder
 from xstilts.models.task_model import build_task_model
-from xstilts.pipeline.data import load_tokenizer
+from xstilts.pipeline.inputs import load_tokenizer
 from xstilts.pipeline.predict import model_outputs, pooled_model_outputs, predict, predict_pooled
 from xstilts.tasks.registry import get_task
 

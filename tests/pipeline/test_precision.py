@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pipeline_helpers import TRAIN, tiny_config
 from xstilts.config import load_config
-from xstilts.pipeline.phases import intermediate_key, target_key
-from xstilts.pipeline.training import phase_settings
+from xstilts.pipeline.graph import TrialGraph, phase_settings
 
 TARGETS = {"pawsx": {"max_length": 48, "train": TRAIN, "train_split": "pawsx:dev[0:32]", "eval_split": "dev[100:116]"}}
 
@@ -17,5 +16,7 @@ def test_cpu_bf16_reaches_phase_settings_and_changes_phase_keys(tmp_path, data_d
     assert not phase_settings(fp32.targets["pawsx"].train, fp32).bf16_on_cpu
     assert phase_settings(bf16.targets["pawsx"].train, bf16).bf16_on_cpu
     assert phase_settings(bf16.intermediate.train, bf16).bf16_on_cpu
-    assert intermediate_key(fp32, "base") != intermediate_key(bf16, "base")
-    assert target_key(fp32, "pawsx", "base") != target_key(bf16, "pawsx", "base")
+    graphs = TrialGraph.build(fp32), TrialGraph.build(bf16)
+    for phase in ("intermediate", "target", "zero_shot"):
+        assert graphs[0].node(phase).key != graphs[1].node(phase).key, phase
+    assert graphs[0].node("base").key == graphs[1].node("base").key

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from xstilts.models.tiny import tiny_encoder_dir
-from xstilts.sweep.pipeline import DEFAULT_PIPELINE
+from tiny_models import tiny_encoder_dir
+from xstilts.sweep.adapter import DEFAULT_PIPELINE
 
 from crash_harness import (SweepFolder, crash_points_requested, normalized_store, run_sweep, seeds_for,
                            weight_hashes, write_crash_sweep)

@@ -19,7 +19,7 @@ import signal
 
 from xstilts.pipeline import phases
 from xstilts.store import sqlite as store_sqlite
-from xstilts.sweep.pipeline import load_config, plan_trial, run_trial, time_phase_step  # noqa: F401
+from xstilts.sweep.adapter import load_config, plan_trial, run_trial, time_phase_step  # noqa: F401
 from xstilts.train import checkpoint
 
 CRASH_ENV = "XSTILTS_TEST_CRASH"

@@ -28,7 +28,7 @@ def test_sweep_continues_past_a_diverged_trial(reference_sweep):
     assert statuses == {"diverged": reference_sweep.seeds, "done": reference_sweep.seeds}
     diverged = [row for row in reference_sweep.store["phases"] if row[3] == "diverged"]
     assert len(diverged) == reference_sweep.seeds
-    for key, phase, task, status, steps, diverged_step, last_finite_loss, *_ in diverged:
+    for _key, phase, task, _status, steps, diverged_step, last_finite_loss, *_ in diverged:
         assert (phase, task) == ("intermediate", "sst2")
         assert json.loads(diverged_step) == json.loads(steps) + 1 and json.loads(last_finite_loss) > 0
     done_params = {params for params, status, _ in reference_sweep.store["trials"] if status == "done"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from report_fixtures import FAST_RESAMPLES, HOSTILE_TASK
-from xstilts.analysis.frame import SyntheticTruth, synthetic_curves_frame, synthetic_results_frame
+from synthetic_frames import SyntheticTruth, synthetic_curves_frame, synthetic_results_frame
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ import re
 import pandas as pd
 
 from report_fixtures import FAST_RESAMPLES, HOSTILE_TASK
-from xstilts.analysis.frame import SyntheticTruth, synthetic_results_frame
+from synthetic_frames import SyntheticTruth, synthetic_results_frame
 from xstilts.report.build import CSV_TABLES, build_report
 
 

@@ -6,7 +6,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from xstilts.analysis.frame import THROUGHPUT_COLUMNS, synthetic_curves_frame, synthetic_results_frame
+from xstilts.analysis.frame import THROUGHPUT_COLUMNS
+from synthetic_frames import synthetic_curves_frame, synthetic_results_frame
 from xstilts.analysis.gains import cell_gains, trial_gains
 from xstilts.cli.report import load_study_notes, register
 from xstilts.errors import ConfigError

@@ -3,7 +3,7 @@
 import pytest
 
 from report_fixtures import FAST_RESAMPLES
-from xstilts.analysis.frame import SyntheticTruth, synthetic_results_frame
+from synthetic_frames import SyntheticTruth, synthetic_results_frame
 from xstilts.analysis.study import analyse_study
 from xstilts.report.narrative import data_answer, headline
 
@@ -67,3 +67,22 @@ def test_the_spread_of_throughput_across_seeds_is_stated():
     assert spread.n_settings == len(analysis.gains) // 5  # every setting ran 5 seeds
     assert spread.median_cv == pytest.approx(0.1, abs=0.03)  # lognormal noise of SD 0.1
     assert f"differed between seeds by a median {spread.median_cv:.1%}" in " ".join(headline(analysis, {}))
+
+
+def test_throughput_scaled_by_the_machine_probe_is_reported_beside_the_raw_rate():
+    """A seed run on a machine at half speed halves its raw examples/s; the probe-scaled rate and
+    the raw rate are both correlated, and the answer says which is which."""
+    truth = SyntheticTruth(task_effects={"mnli": 1.0}, gain_per_throughput_sd=0.8, throughput_per_log2_batch=0.0)
+    frame = synthetic_results_frame(truth, seeds=tuple(range(5)))
+    slow = frame["seed"] == 0
+    frame["peak_flops_start"] = frame["peak_flops_end"] = 1e12
+    frame.loc[slow, ["peak_flops_start", "peak_flops_end"]] = 0.5e12
+    frame.loc[slow, "examples_per_s"] /= 2
+    analysis = analyse_study(frame, n_resamples=FAST_RESAMPLES)
+    measures = set(analysis.correlations["measure"])
+    assert {"examples_per_s", "examples_per_s_at_reference"} <= measures
+    answer = " ".join(headline(analysis, {}))
+    assert "Scaled to one machine speed (examples/s at the median matmul probe of 60 trials)" in answer
+    unprobed = " ".join(headline(analyse_study(synthetic_results_frame(truth, seeds=tuple(range(5))),
+                                               n_resamples=FAST_RESAMPLES), {}))
+    assert "carry no machine-speed probe" in unprobed

@@ -14,7 +14,7 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
 @pytest.mark.slow
-def test_smoke_study_writes_a_report(tmp_path, data_dir, monkeypatch):
+def test_smoke_study_writes_a_report(tmp_path, data_dir, monkeypatch, capsys):
     monkeypatch.setenv("XSTILTS_CACHE_DIR", str(tmp_path / "cache"))
     base = yaml.safe_load((CONFIGS / "mini-study-base.yaml").read_text())
     base["data_dir"] = str(data_dir)
@@ -26,6 +26,9 @@ def test_smoke_study_writes_a_report(tmp_path, data_dir, monkeypatch):
 
     out = tmp_path / "report"
     assert main(["study", str(tmp_path / "mini-study.yaml"), "--smoke", "--out", str(out), "--resamples", "200"]) == 0
+    captured = capsys.readouterr()
+    progress = (captured.out + captured.err).splitlines()  # not a TTY here: plain lines
+    assert 3 <= len(progress) < 40 and all(len(line) < 120 for line in progress), progress
 
     with sqlite3.connect(tmp_path / "results.sqlite") as db:
         statuses = sorted(row[0] for row in db.execute("select status from trials"))
@@ -40,7 +43,8 @@ def test_smoke_study_writes_a_report(tmp_path, data_dir, monkeypatch):
     # keep_trained_models: false — the models are gone once scored, the predictions stay.
     work = tmp_path / "work"
     assert not any((work / "intermediate").iterdir()) and not any((work / "target").iterdir())
-    assert len(list((work / "zero_shot").glob("*/DONE.json"))) == 3 * 4
+    assert len(list((work / "zero_shot").glob("*/DONE.json"))) == 3 * 2  # pawsx, panx
+    assert len(list((work / "retrieval").glob("*/DONE.json"))) == 3 * 2  # tatoeba, bucc2018
 
     # --report-only reports what is stored and runs nothing (a long study can be looked at early).
     with sqlite3.connect(tmp_path / "results.sqlite") as db:

@@ -1,4 +1,4 @@
-"""A stand-in pipeline for the sweep tests, with the four functions of xstilts.sweep.pipeline.
+"""A stand-in pipeline for the sweep tests, with the four functions of xstilts.sweep.adapter.
 
 Deterministic scores (a hash of the phases a trial ran), content-addressed phase folders
 under ``work_dir/phases/<key>`` with DONE.json (a finished phase is reused, never

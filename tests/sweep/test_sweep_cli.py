@@ -34,7 +34,7 @@ def test_plan_json_calibrates_into_the_store(tmp_path, capsys):
     estimates = [p["seconds_per_step"] for t in plan["trials"] for p in t["phases"] if p["steps"]]
     assert all(0.005 < s < 0.2 for s in estimates)  # about the fake's 0.01 s sleep per step
     with ResultStore(store) as db:
-        assert db.trial_count() == 0  # calibrations only
+        assert db.trial_statuses() == {}  # calibrations only
 
 
 @pytest.mark.parametrize(
@@ -77,3 +77,20 @@ def test_run_with_failures_exits_1(tmp_path, capsys):
                  "--store", str(tmp_path / "results.sqlite")])
     assert code == 1
     assert "1 done, 2 failed" in capsys.readouterr().out
+
+
+def test_run_progress_without_a_terminal_is_a_few_short_lines(tmp_path, capsys):
+    # Fixed target overrides (like the smoke study's) used to be repeated in every progress line.
+    fixed = {f"targets.{task}.{key}": value for task in ("xnli", "pawsx")
+             for key, value in (("max_length", 24), ("train.learning_rate", 2e-5), ("train.epochs", 1))}
+    path = write_sweep(tmp_path, SMALL_GRID, overrides={**fixed, "fake.step_s": 0.2})  # slow enough to be seen
+    store = str(tmp_path / "results.sqlite")
+    assert main(["sweep", "run", str(path), "--workers", "2", "--pipeline", FAKE, "--store", store]) == 0
+    progress = capsys.readouterr().err.splitlines()
+    assert 3 * 2 <= len(progress) < 40  # at least a start and an end line per trial
+    assert all(len(line) < 120 for line in progress), max(progress, key=len)
+    assert sum(": done in " in line for line in progress) == 3
+    assert any(": intermediate sst2 1/" in line for line in progress)
+    # Rerun: every trial was finished earlier, which is one line, not one per trial.
+    assert main(["sweep", "run", str(path), "--pipeline", FAKE, "--store", store]) == 0
+    assert capsys.readouterr().err.splitlines() == ["sweep: 3 trial(s) finished in an earlier run (done), not rerun"]

@@ -14,10 +14,10 @@ from xstilts.cli.sweep import _discarder
 from xstilts.errors import ConfigError
 from xstilts.store.sqlite import ResultStore
 from xstilts.sweep.local import LocalRunner
-from xstilts.sweep.pipeline import Pipeline
+from xstilts.sweep.adapter import Pipeline
 from xstilts.sweep.plan import DefaultRate, plan_sweep
 from xstilts.sweep.progress import ProgressBoard
-from xstilts.sweep.runner import SweepDriver
+from xstilts.sweep.driver import SweepDriver
 from xstilts.sweep.spec import load_sweep
 from xstilts.sweep.trials import Trial, expand_sweep
 
@@ -107,20 +107,19 @@ def test_a_pipeline_without_discard_phase_is_a_config_error(tmp_path, monkeypatc
 
 
 def test_the_real_pipeline_deletes_trained_folders_only(tmp_path):
-    from xstilts.pipeline.planning import discard_trained_phase
-    from xstilts.pipeline.trial import PhasePlan
+    from xstilts.pipeline.graph import PhaseNode
+    from xstilts.pipeline.phases import discard
 
-    config = SimpleNamespace(work_dir=str(tmp_path))
     for phase in ("target", "zero_shot"):
         (tmp_path / phase / f"{phase}-k" / "ckpt").mkdir(parents=True)
         (tmp_path / phase / f"{phase}-k" / "DONE.json").write_text("{}")
     (tmp_path / "target" / ".discarded-old-1").mkdir()  # left by a kill mid-delete
 
-    def plan(phase, key):
-        return PhasePlan(key, phase, "pawsx", True, 1, 1, 8, "m")
+    def node(phase, key):
+        return PhaseNode(phase, "pawsx", key, done=True)
 
-    discard_trained_phase(config, plan("target", "target-k"))
-    discard_trained_phase(config, plan("zero_shot", "zero_shot-k"))
-    discard_trained_phase(config, plan("retrieval", "retrieval:x:tatoeba"))
+    discard(node("target", "target-k"), tmp_path)
+    discard(node("zero_shot", "zero_shot-k"), tmp_path)
+    discard(node("retrieval", "retrieval-x"), tmp_path)
     assert list((tmp_path / "target").iterdir()) == []
     assert (tmp_path / "zero_shot" / "zero_shot-k" / "DONE.json").is_file()

@@ -13,7 +13,7 @@ from contextlib import closing
 import psutil
 
 from xstilts.store.sqlite import ResultStore
-from xstilts.sweep.pipeline import Pipeline
+from xstilts.sweep.adapter import Pipeline
 from xstilts.sweep.plan import optimizer_steps
 from xstilts.sweep.spec import load_sweep
 from xstilts.sweep.trials import expand_sweep

@@ -11,9 +11,9 @@ import yaml
 from xstilts.analysis.frame import validate_results_frame
 from xstilts.cli import main
 from xstilts.config import load_config
-from xstilts.models.tiny import tiny_encoder_dir
+from tiny_models import tiny_encoder_dir
 from xstilts.store.sqlite import ResultStore
-from xstilts.sweep.pipeline import Pipeline
+from xstilts.sweep.adapter import Pipeline
 from xstilts.sweep.spec import load_sweep
 from xstilts.sweep.trials import expand_sweep, trial_id_of
 
@@ -81,6 +81,28 @@ def test_sweep_runs_the_pipeline_and_a_rerun_trains_nothing(sweep_file, capsys):
     assert (intermediate.device_hours > 0).all() and (intermediate.examples_per_s > 0).all()
     trained = phases[phases.phase.isin(["intermediate", "target"])]
     assert trained.computed.all() and trained.estimate_s.notna().all() and (trained.seconds > 0).all()
+    # The keys the runs wrote are the keys the planner listed, trial by trial.
+    planned = {t.trial_id: set(t.phase_keys) for t in expand_sweep(load_sweep(sweep_file), Pipeline())}
+    with sqlite3.connect(store_path) as db:
+        written = {}
+        for trial_id, key in db.execute("SELECT trial_id, phase_key FROM trial_phases"):
+            written.setdefault(trial_id, set()).add(key)
+    assert written == planned and all(planned.values())
 
     assert main(["sweep", "run", str(sweep_file), "--no-calibrate"]) == 0
     assert "3 skipped" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_mixture_sweep_plans_dry_runs_and_runs(sweep_file, capsys):
+    grid = {"intermediate.task": ["sst2+commonsenseqa"], "seed": [0]}
+    path = sweep_file.parent / "mixture.yaml"
+    path.write_text(yaml.safe_dump({"base": "run.yaml", "grid": grid}))
+    assert main(["sweep", "plan", str(path), "--no-calibrate"]) == 0
+    assert main(["run", str(sweep_file.parent / "run.yaml"), "intermediate.task=sst2+commonsenseqa", "--dry-run"]) == 0
+    assert "sst2+commonsenseqa" in capsys.readouterr().out
+    assert main(["sweep", "run", str(path), "--no-calibrate"]) == 0
+    assert "1 done" in capsys.readouterr().out
+    (trial,) = expand_sweep(load_sweep(path), Pipeline())
+    assert [p.phase for p in trial.phases] == ["intermediate", "target", "zero_shot"]
+    assert all(p.done for p in trial.phases)

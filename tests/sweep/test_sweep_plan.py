@@ -10,7 +10,7 @@ import sweep_fake_pipeline as fake
 
 from xstilts.cli import main
 from xstilts.store.sqlite import ResultStore
-from xstilts.sweep.pipeline import Pipeline
+from xstilts.sweep.adapter import Pipeline
 from xstilts.sweep.plan import CalibratedRate, DefaultRate, optimizer_steps, plan_sweep
 from xstilts.sweep.spec import load_sweep
 from xstilts.sweep.trials import expand_sweep

@@ -30,10 +30,10 @@ from rich.console import Console
 from xstilts.store.sqlite import ResultStore
 from xstilts.sweep import ray_runner
 from xstilts.sweep.local import LocalRunner
-from xstilts.sweep.pipeline import Pipeline
+from xstilts.sweep.adapter import Pipeline
 from xstilts.sweep.plan import DefaultRate, plan_sweep
 from xstilts.sweep.progress import ProgressBoard
-from xstilts.sweep.runner import SweepDriver
+from xstilts.sweep.driver import SweepDriver
 from xstilts.sweep.spec import load_sweep
 from xstilts.sweep.trials import expand_sweep
 

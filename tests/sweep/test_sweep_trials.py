@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xstilts.sweep.pipeline import Pipeline
+from xstilts.sweep.adapter import Pipeline
 from xstilts.sweep.spec import load_sweep
 from xstilts.sweep.trials import expand_sweep, format_override
 

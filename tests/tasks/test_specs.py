@@ -13,13 +13,13 @@ from xstilts.cli.tasks import local_counts
 from xstilts.data.readers import READERS
 from xstilts.metrics.registry import METRICS
 from xstilts.metrics.xtreme import XTREME_TASK2LANGS
-from xstilts.tasks.registry import all_tasks, get_task, intermediate_tasks, target_tasks
+from xstilts.tasks.registry import all_tasks, get_task
 
 PAPER_INTERMEDIATE = {"anli_plus", "ccg", "commonsenseqa", "cosmosqa", "hellaswag", "mnli", "qqp", "squad", "squad_v2", "sst2"}
 
 
 def test_targets_are_xtremes_nine_with_its_language_lists():
-    targets = {spec.name: spec for spec in target_tasks()}
+    targets = {spec.name: spec for spec in _role("target")}
     assert set(targets) == set(XTREME_TASK2LANGS)
     for name, langs in XTREME_TASK2LANGS.items():
         assert list(targets[name].languages) == list(langs), name
@@ -27,9 +27,9 @@ def test_targets_are_xtremes_nine_with_its_language_lists():
 
 
 def test_paper_intermediate_tasks_and_stand_ins_exist():
-    names = {spec.name for spec in intermediate_tasks()}
+    names = {spec.name for spec in _role("intermediate")}
     assert PAPER_INTERMEDIATE <= names
-    stand_ins = [spec for spec in intermediate_tasks() if spec.stand_in_for]
+    stand_ins = [spec for spec in _role("intermediate") if spec.stand_in_for]
     assert {s.stand_in_for for s in stand_ins} == {"mnli", "squad", "qqp"}
 
 
@@ -43,10 +43,11 @@ def test_spec_names_known_formats_and_metrics(spec):
         assert split in get_task(task).splits
 
 
-def test_tatoeba_codes_cover_every_language():
+def test_tatoeba_codes_cover_every_language_and_fill_the_file_pattern(data_dir):
     spec = get_task("tatoeba")
     assert set(spec.lang_codes) == set(spec.languages)
-    assert spec.files.__self__ is spec  # bound method: codes are filled in per language
+    files = [path.name for path, _ in spec.files(data_dir, "test", "de")]
+    assert files and all(".deu-eng." in name for name in files), files  # "de" found under its code "deu"
 
 
 def test_every_split_the_pack_has_loads_examples(data_dir):
@@ -57,7 +58,7 @@ def test_every_split_the_pack_has_loads_examples(data_dir):
             for lang, count in by_lang.items():
                 assert count > 0, (spec.name, split, lang)
                 loaded[spec.name] = loaded.get(spec.name, 0) + 1
-    in_pack = {t.name for t in target_tasks()} | {"sst2", "anli", "cosmosqa", "commonsenseqa", "nli_standin", "qa_standin", "paraphrase_standin"}
+    in_pack = {t.name for t in _role("target")} | {"sst2", "anli", "cosmosqa", "commonsenseqa", "nli_standin", "qa_standin", "paraphrase_standin"}
     assert in_pack <= set(loaded), in_pack - set(loaded)
     assert loaded["panx"] >= 40 and loaded["tatoeba"] == 36 and loaded["xnli"] == 15
 
@@ -91,3 +92,7 @@ def test_tasks_command_counts_match_manifest(data_dir, capsys):
                     assert manifest[rel] == count or rel.endswith("dev-ko.tsv"), (rel, manifest[rel], count)
     assert checked > 100
     assert mismatched <= 1  # PAWS-X ko: the manifest counts a stray line (see the readers' tests)
+
+
+def _role(role: str) -> list:
+    return [spec for spec in all_tasks().values() if spec.role == role]

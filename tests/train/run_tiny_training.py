@@ -15,7 +15,8 @@ import time
 import torch
 
 from tiny_training import TinyClassifier, collate, eval_fn_for, make_dataset, seeded, tiny_bert
-from xstilts.train import TrainSettings, train
+from xstilts.train.settings import TrainSettings
+from xstilts.train.loop import train
 from xstilts.train import checkpoint as ckpt
 
 MODELS = {

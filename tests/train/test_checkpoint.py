@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from tiny_training import TinyClassifier
-from xstilts.train import CheckpointError, load_weights
+from xstilts.train.checkpoint import CheckpointError, load_weights
 from xstilts.train import checkpoint as ckpt
 from xstilts.train.schedule import build_optimizer, build_scheduler
 from xstilts.train.settings import TrainSettings
@@ -130,13 +130,6 @@ def test_selection_keys_must_be_safe_folder_names(tmp_path):
     model, _, _ = trained_objects()
     with pytest.raises(Exception, match="select_on"):
         ckpt.save_best(tmp_path, "../escape", 1, model, {})
-
-
-def test_unreadable_done_marker_is_ignored_with_a_warning(tmp_path, caplog):
-    (tmp_path / ckpt.DONE).write_text('{"truncated": ')
-    with caplog.at_level(logging.WARNING):
-        assert ckpt.read_done(tmp_path) is None
-    assert "ignoring unreadable" in caplog.text
 
 
 def test_frozen_parameters_are_left_out_and_checked_on_load(tmp_path):

@@ -16,7 +16,9 @@ import pytest
 import torch
 
 from tiny_training import TinyClassifier, collate, eval_fn_for, make_dataset, seeded
-from xstilts.train import TrainSettings, load_weights, train
+from xstilts.train.settings import TrainSettings
+from xstilts.train.checkpoint import load_weights
+from xstilts.train.loop import train
 from xstilts.train.outcome import TrainOutcome
 
 HERE = Path(__file__).parent

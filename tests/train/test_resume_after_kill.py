@@ -1,5 +1,6 @@
 """A run SIGKILLed mid-training (or mid-checkpoint-write) resumes to the uninterrupted result."""
 
+import json
 import signal
 import subprocess
 import sys
@@ -8,7 +9,9 @@ from pathlib import Path
 
 
 from tiny_training import collate, eval_fn_for, make_dataset, same_weights, seeded, tiny_bert
-from xstilts.train import TrainSettings, load_weights, train
+from xstilts.train.checkpoint import load_weights
+from xstilts.train.loop import train
+from xstilts.train.settings import TrainSettings
 
 HERE = Path(__file__).parent
 SETTINGS = TrainSettings(
@@ -74,7 +77,9 @@ def test_sigkill_mid_training_then_rerun_matches_an_uninterrupted_run(tmp_path):
         process.send_signal(signal.SIGKILL)
     finally:
         process.wait()
-    assert process.returncode == -signal.SIGKILL and not (killed_dir / "DONE").exists()
+    assert process.returncode == -signal.SIGKILL
+    newest = sorted((killed_dir / "checkpoints").glob("step-*"))[-1]
+    assert "outcome" not in json.loads((newest / "state.json").read_text())  # not taken for finished
 
     resumed, resumed_model = train_here(killed_dir)
     assert resumed.meta["resumed_at_steps"] and 0 < resumed.steps_trained_this_call < reference.steps

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from tiny_training import tiny_bert
-from xstilts.train import TrainSettings
+from xstilts.train.settings import TrainSettings
 from xstilts.train.schedule import build_optimizer, build_scheduler, parameter_groups
 
 

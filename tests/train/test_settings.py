@@ -2,7 +2,7 @@ import pytest
 from pydantic import ValidationError
 
 from xstilts.errors import ConfigError
-from xstilts.train import TrainSettings
+from xstilts.train.settings import TrainSettings
 
 
 @pytest.mark.parametrize(

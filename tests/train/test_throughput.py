@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from xstilts.train import ThroughputMeter, count_flop_params
+from xstilts.train.throughput import ThroughputMeter, count_flop_params
 from xstilts.train.throughput import MeterTotals
 
 
@@ -34,8 +34,10 @@ def test_rates_exclude_warmup_steps_and_time_between_steps():
     assert result.examples_per_s == pytest.approx(24 / 2.0)
     assert result.real_tokens_per_s == pytest.approx(150 / 2.0)
     assert result.padded_tokens_per_s == pytest.approx(240 / 2.0)
-    assert result.flops == pytest.approx(6 * 1000 * 240)
-    assert result.mfu is None
+    # Model FLOPs of the real tokens (padding is not model work); no layers given: no attention term.
+    assert result.flops == pytest.approx(6 * 1000 * 150)
+    assert result.flops_per_s == pytest.approx(6 * 1000 * 150 / 2.0)
+    assert result.mfu is None and result.peak_flops_start is None
     # Whole phase: 10 s of steps + 5 gaps of 10 s; all five steps counted.
     assert result.wall_s == pytest.approx(60.0)
     assert (result.examples, result.steps, result.peak_memory_bytes) == (40, 5, 7)
@@ -44,8 +46,54 @@ def test_rates_exclude_warmup_steps_and_time_between_steps():
 def test_mfu_is_achieved_flops_over_peak():
     clock = FakeClock()
     meter = ThroughputMeter(flop_params=10, warmup_steps=0, peak_flops=1e4, clock=clock)
-    run_steps(meter, clock, [2.0], padded=100)
+    run_steps(meter, clock, [2.0], real=100, padded=120)
     assert meter.result().mfu == pytest.approx((6 * 10 * 100 / 2.0) / 1e4)
+
+
+def test_flops_add_the_attention_term_at_each_steps_mean_length():
+    clock = FakeClock()
+    meter = ThroughputMeter(flop_params=10, layers=2, hidden=4, warmup_steps=0, clock=clock)
+    # Two steps: 4 sequences of mean length 10, then 2 of mean length 5.
+    meter.begin_step(); clock.advance(1.0); meter.end_step(4, 40, 48)
+    meter.begin_step(); clock.advance(1.0); meter.end_step(2, 10, 10)
+    pairs = 4 * 10**2 + 2 * 5**2
+    assert meter.result().flops == pytest.approx(6 * 10 * 50 + 12 * 2 * 4 * pairs)
+
+
+def test_mfu_divides_by_the_mean_of_the_start_and_end_probes():
+    clock = FakeClock()
+    probes = iter([1e4, 3e4])
+    meter = ThroughputMeter(flop_params=10, warmup_steps=0, peak_probe=lambda: next(probes), clock=clock)
+    run_steps(meter, clock, [2.0], real=100)
+    result = meter.result()
+    assert (result.peak_flops_start, result.peak_flops_end) == (1e4, 3e4)
+    assert result.mfu == pytest.approx(3000 / 2e4)
+    assert meter.result().peak_flops_end == 3e4  # asked again: the machine is not probed again
+
+
+def test_a_given_peak_is_used_instead_of_probing():
+    def probe():
+        raise AssertionError("probed although peak_flops was given")
+
+    meter = ThroughputMeter(flop_params=10, warmup_steps=0, peak_flops=1e4, peak_probe=probe, clock=FakeClock())
+    assert meter.result().peak_flops_start is None
+
+
+def test_a_resumed_phase_keeps_its_first_start_probe():
+    clock = FakeClock()
+    first = ThroughputMeter(flop_params=1, warmup_steps=0, peak_probe=lambda: 5.0, clock=clock)
+    run_steps(first, clock, [1.0])
+    carried = MeterTotals.from_dict(first.carry().to_dict())
+    second = ThroughputMeter(flop_params=1, warmup_steps=0, peak_probe=lambda: 9.0, clock=clock, carried=carried)
+    assert (second.result().peak_flops_start, second.result().peak_flops_end) == (5.0, 9.0)
+
+
+def test_checkpoints_from_before_the_probe_still_load():
+    old = {"timed": {"steps": 1, "seconds": 1.0, "examples": 2, "real_tokens": 3, "padded_tokens": 4},
+           "every": {"steps": 1, "seconds": 1.0, "examples": 2, "real_tokens": 3, "padded_tokens": 4},
+           "wall_s": 2.0, "peak_memory_bytes": 1}
+    totals = MeterTotals.from_dict(old)
+    assert totals.peak_flops_start is None and totals.timed.token_pairs == 0.0
 
 
 def test_phase_shorter_than_warmup_is_timed_over_all_its_steps():

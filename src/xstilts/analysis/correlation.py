@@ -23,9 +23,6 @@ class Correlation:
     p_value: float  # two-sided permutation test of "no association"
     n: int
 
-    def ci_excludes_zero(self) -> bool:
-        return bool(self.ci_low > 0 or self.ci_high < 0)
-
 
 def pearson(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
     x = x - x.mean(axis=axis, keepdims=True)

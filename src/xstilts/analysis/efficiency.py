@@ -20,6 +20,11 @@ from xstilts.analysis.bootstrap import DEFAULT_RESAMPLES, Estimate
 from xstilts.analysis.correlation import Correlation, correlate, partial_correlation
 from xstilts.analysis.design import setting_columns
 from xstilts.analysis.frame import ALL_TASKS, THROUGHPUT_COLUMNS
+from xstilts.analysis.normalise import normalised_throughput
+
+# Throughput corrected for the machine's speed (the matmul probe at each phase's start and end):
+# raw examples/s from a busy day are not comparable with a quiet day's; these are.
+NORMALISED_COLUMNS = ("examples_per_s_at_reference", "mfu")
 from xstilts.analysis.ols import NotEstimableError, fit_ols
 
 RAW = "raw"
@@ -57,10 +62,12 @@ def throughput_gain_correlations(trials: pd.DataFrame, *, n_resamples: int = DEF
     without a positive, finite throughput are left out; ``n`` says how many were used.
     """
     records = []
+    trials = normalised_throughput(trials, columns=("examples_per_s",))
+    probed = [c for c in NORMALISED_COLUMNS if c in trials and np.isfinite(trials[c].to_numpy(float)).any()]
     for scope, group, include_task in _scopes(trials):
-        for measure in THROUGHPUT_COLUMNS:
+        for measure in (*THROUGHPUT_COLUMNS, *probed):
             usable = group[np.isfinite(group[measure]) & (group[measure] > 0) & np.isfinite(group["xtreme_gain"])]
-            for (analysis, method), result in _analyses(usable, measure, include_task, n_resamples, rng).items():
+            for (analysis, _method), result in _analyses(usable, measure, include_task, n_resamples, rng).items():
                 records.append({"scope": scope, "measure": measure, "analysis": analysis, "method": result.method,
                                 "estimate": result.estimate, "ci_low": result.ci_low, "ci_high": result.ci_high,
                                 "p_value": result.p_value, "n": result.n, "n_left_out": len(group) - len(usable)})

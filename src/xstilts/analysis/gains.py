@@ -69,11 +69,3 @@ def trial_gains(cells: pd.DataFrame) -> pd.DataFrame:
     table = xtreme_mean(matched, ["trial_id", "selection"], "gain").rename(columns={"gain": "xtreme_gain"})
     counts = matched.groupby(["trial_id", "selection"]).size().rename("n_cells").reset_index()
     return _with_trial_attributes(table.merge(counts, on=["trial_id", "selection"]), matched)
-
-
-def trial_scores(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per finished trial (baselines included) and selection rule: the XTREME-style score."""
-    frame = validate_results_frame(frame)
-    finished = frame[(frame["status"] == "done") & frame["score"].notna()]
-    table = xtreme_mean(finished, ["trial_id", "selection"], "score").rename(columns={"score": "xtreme_score"})
-    return _with_trial_attributes(table, finished)

@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 
-from xstilts.analysis.bootstrap import DEFAULT_RESAMPLES
 from xstilts.errors import ConfigError, DataError
-from xstilts.report.build import build_report
+
+DEFAULT_RESAMPLES = 2000  # bootstrap resamples for every CI (xstilts.analysis.bootstrap's default)
 
 
 def load_study_notes(path: Path | None) -> dict[str, Any]:
@@ -19,12 +18,30 @@ def load_study_notes(path: Path | None) -> dict[str, Any]:
         return {}
     if not path.is_file():
         raise ConfigError("--notes", f"file not found: {path}")
-    notes = yaml.safe_load(path.read_text(encoding="utf-8"))
+    from xstilts.config import read_yaml_file
+
+    notes = read_yaml_file(path, key="--notes")
     if notes is None:
         return {}
     if not isinstance(notes, dict):
         raise ConfigError("--notes", "must be a YAML mapping of note name to value", source=str(path))
     return notes
+
+
+def check_report_target(store: Path, out: Path, *, check_store: bool = True) -> None:
+    """What ``report`` needs, checked before anything is written (``study`` calls it before it
+    runs or writes its notes): ``out`` is a folder or can become one, and ``store`` is a
+    readable xstilts store (opened read-only and closed at once)."""
+    existing = next((p for p in (out, *out.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise ConfigError("--out", f"{existing} exists and is not a folder")
+    if not check_store:
+        return
+    if not store.is_file():
+        raise DataError(store, None, "results store not found")
+    from xstilts.store.sqlite import ResultStore
+
+    ResultStore(store, readonly=True).close()
 
 
 def report(
@@ -36,13 +53,14 @@ def report(
                                            help="Bootstrap resamples and permutations per estimate.")] = DEFAULT_RESAMPLES,
 ) -> None:
     """Analyse a results store: gains, throughput-gain correlations, batch/LR effects, plots."""
-    if not store.is_file():
-        raise DataError(store, None, "results store not found")
+    check_report_target(store, out)
     study_notes = load_study_notes(notes)
     # Imported here so `xstilts report --help` and the other commands do not load the store.
-    from xstilts.store.sqlite import ResultStore
+    from xstilts.report.build import build_report
+    from xstilts.store.sqlite import ResultStore, store_read_errors
 
-    with ResultStore(store) as results:
+    # Read-only: a report never writes to the store it reads (no tables, no WAL switch).
+    with ResultStore(store, readonly=True) as results, store_read_errors(store):
         frame, curves = results.results_frame(), results.curves_frame()
     files = build_report(frame, curves, out, title=title, study_notes=study_notes, n_resamples=resamples)
     typer.echo(f"wrote {files.html}, {files.markdown}, {len(files.csvs)} CSV files and {len(files.plots)} plot files")

@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import Annotated, Optional
 
-import pandas as pd
 import typer
 
 from xstilts.errors import ConfigError
-from xstilts.store.export import FORMATS, export_frame, filter_frame
-from xstilts.store.sqlite import ResultStore
 
-VIEWS: dict[str, Callable[[ResultStore], pd.DataFrame]] = {
-    "scores": ResultStore.results_frame,
-    "phases": ResultStore.phases_frame,
-    "curves": ResultStore.curves_frame,
-}
+# View name -> the ResultStore method that builds it (looked up when the command runs, so
+# `--help` imports neither pandas nor the store).
+VIEWS = {"scores": "results_frame", "phases": "phases_frame", "curves": "curves_frame"}
+FORMATS = ("table", "csv", "json", "parquet")
 
 
 def results_command(
@@ -34,10 +30,18 @@ def results_command(
     """Print or export results, optionally filtered (e.g. --where intermediate_task=sst2)."""
     if view not in VIEWS:
         raise ConfigError("--view", f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
-    if not store.is_file():
-        raise ConfigError("STORE", f"no results store at {store}")
-    with ResultStore(store) as db:
-        frame = filter_frame(VIEWS[view](db), where or [])
+    if out is not None and out.is_dir():
+        raise ConfigError("--out", f"{out} is a folder; name the file to write")
+    blocking = next((p for p in (out.parents if out is not None else ()) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise ConfigError("--out", f"{blocking} is a file, so {out} cannot be written")
+    # Read-only: results never creates tables, switches the journal or leaves files beside it.
+    from xstilts.store.export import export_frame, filter_frame
+    from xstilts.store.sqlite import ResultStore, store_read_errors
+
+    with ResultStore(store, readonly=True) as db, store_read_errors(store):
+        frame = getattr(db, VIEWS[view])()
+    frame = filter_frame(frame, where or [])
     text = export_frame(frame, fmt, out)
     if text is not None:
         sys.stdout.write(text)

@@ -4,43 +4,34 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import sys
+import time
 from pathlib import Path
-from typing import Any, Iterator, List, Optional
+from typing import TYPE_CHECKING, Any, Iterator, List, Optional
 
 import typer
 
-from xstilts.config import describe_fields, load_config
 from xstilts.errors import XstiltsError
-from xstilts.results import TrialResult
 
-CONFIG_HELP = "\n\n".join(f"{key} (default {default}): {text}" for key, default, text in describe_fields())
+if TYPE_CHECKING:
+    from xstilts.results import TrialResult
 
 
-class ProgressPrinter:
-    """One line per phase start and a carriage-return progress line per training step."""
+def _print_config_help(value: bool) -> None:
+    # Eager: prints before CONFIG is checked, so `xstilts run --help-config` needs no config.
+    if value:
+        from xstilts.cli.help import run_config_help
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
-        self.last: tuple[str, str] | None = None
+        typer.echo(run_config_help())
+        raise typer.Exit(0)
 
-    def __call__(self, event: dict[str, Any]) -> None:
-        kind = event.get("event")
-        if kind == "step":
-            total = max(event["total"], 1)
-            bar = "#" * int(30 * event["step"] / total)
-            self.stream.write(f"\r  {event['phase']:<12} {event['task']:<10} [{bar:<30}] {event['step']}/{total} loss {event['loss']:.4f}")
-            if event["step"] >= total:
-                self.stream.write("\n")
-        elif kind == "eval":
-            where = (event["task"], event.get("selection", ""))
-            if where != self.last:
-                self.stream.write(f"\n  evaluating {event['task']} ({event.get('selection') or 'zero-shot'}) ...")
-                self.last = where
-            self.stream.write(f" {event['language']}")
-        elif kind == "reused":
-            self.stream.write(f"\n  {event['phase']:<12} {event['task']:<10} reused (already computed)\n")
-        self.stream.flush()
+
+def _board_progress(board: Any, trial_id: str):
+    """The pipeline's progress callback, drawing on a ProgressBoard (redraws are throttled there)."""
+    def progress(event: dict[str, Any]) -> None:
+        board.on_event(trial_id, {"time": time.time(), **event})
+        board.refresh()
+
+    return progress
 
 
 def summary_lines(result: TrialResult) -> list[str]:
@@ -58,7 +49,8 @@ def summary_lines(result: TrialResult) -> list[str]:
     for phase in result.phases:
         if phase.throughput and phase.computed:
             t = phase.throughput
-            lines.append(f"  {phase.phase} {phase.task}: {t.examples_per_s:.1f} ex/s, {t.real_tokens_per_s:.0f} real tok/s, "
+            mfu = f", MFU {t.mfu:.1%}" if t.mfu is not None else ""
+            lines.append(f"  {phase.phase} {phase.task}: {t.examples_per_s:.1f} ex/s, {t.real_tokens_per_s:.0f} real tok/s{mfu}, "
                          f"{t.steps} steps, {phase.seconds:.0f} s, peak {t.peak_memory_bytes / 2**30:.2f} GiB")
     if result.error:
         lines.append(f"  error: {result.error.splitlines()[0]}")
@@ -79,29 +71,34 @@ def run_command(
     config: Path = typer.Argument(..., help="Run config YAML (see configs/)."),
     overrides: Optional[List[str]] = typer.Argument(None, help="dotted.key=value overrides; see --help-config."),
     dry_run: bool = typer.Option(False, "--dry-run", help="List the phases this run needs and which are already done."),
-    help_config: bool = typer.Option(False, "--help-config", help="Print every config key with its default and meaning."),
+    help_config: bool = typer.Option(False, "--help-config", is_eager=True, callback=_print_config_help,
+                                     help="Print every config key (nested ones included) with its default and meaning."),
 ) -> None:
     """Run one trial: intermediate training, target training, zero-shot evaluation; store the results."""
-    if help_config:
-        typer.echo(CONFIG_HELP)
-        return
-    from xstilts.pipeline.planning import plan_phases
+    from xstilts.cli.common import quiet_libraries
+    from xstilts.config import load_config
+    from xstilts.pipeline.execute import run_trial, trial_params
     from xstilts.pipeline.preflight import preflight
-    from xstilts.pipeline.trial import run_trial, trial_params
     from xstilts.store.sqlite import ResultStore
-    from xstilts.sweep.trials import trial_id_of
+    from xstilts.sweep.progress import ProgressBoard
+    from xstilts.sweep.trials import Trial, trial_id_of
 
+    quiet_libraries()  # before any model loads: no transformers bars or load reports
     cfg = load_config(config, overrides or [])
+    graph = preflight(cfg)  # bad input fails here: nothing trained, nothing stored
     if dry_run:
-        for plan in plan_phases(cfg):
-            state = "done" if plan.done else "to run"
-            typer.echo(f"{plan.phase:<13} {plan.task:<12} {plan.key:<30} {state:<7} {plan.train_examples} train examples")
+        for node in graph.planned():
+            state = "done" if node.done else "to run"
+            typer.echo(f"{node.phase:<13} {node.task:<12} {node.key:<30} {state:<7} {node.train_examples} train examples")
         return
-    preflight(cfg)  # bad input fails here: nothing trained, nothing stored
     trial_id = trial_id_of(cfg)
     with store_errors(cfg.store), ResultStore(cfg.store) as store:
-        store.mark_running(trial_id, trial_params(cfg))
-        result = run_trial(cfg, trial_id=trial_id, progress=ProgressPrinter())
+        params = trial_params(cfg)
+        store.mark_running(trial_id, params)
+        with ProgressBoard([Trial(trial_id, (), params, tuple(graph.planned()))], title="run") as board:
+            board.set_status(trial_id, "running")
+            result = run_trial(cfg, trial_id=trial_id, progress=_board_progress(board, trial_id), graph=graph)
+            board.set_status(trial_id, result.status, error=result.error)
         store.record(result)
     typer.echo("\n".join(summary_lines(result)))
     if result.status == "failed":

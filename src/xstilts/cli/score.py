@@ -12,14 +12,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-
-from xstilts.metrics.layout import evaluate_folders
 
 
-def _language_table(task: str, summary: dict[str, Any]) -> Table:
+def _language_table(task: str, summary: dict[str, Any]):
     """One row per language, one column per metric, then the averages row."""
+    from rich.table import Table
+
     metrics = [name for name in summary if not name.startswith("avg_")]
     caption = f"task score {summary['avg_metric']:.2f}"
     table = Table(title=task, caption=caption, title_justify="left")
@@ -32,7 +30,9 @@ def _language_table(task: str, summary: dict[str, Any]) -> Table:
     return table
 
 
-def _summary_table(result: dict[str, dict[str, Any]]) -> Table:
+def _summary_table(result: dict[str, dict[str, Any]]):
+    from rich.table import Table
+
     table = Table(title="XTREME scores", title_justify="left")
     table.add_column("task / group")
     table.add_column("score", justify="right")
@@ -51,6 +51,12 @@ def score(
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
     """Score XTREME predictions exactly as XTREME's evaluate.py does."""
+    from rich.console import Console
+
+    from xstilts.cli.common import check_score_folders
+    from xstilts.metrics.layout import evaluate_folders
+
+    check_score_folders(predictions, gold)  # no task in common, or the two folders swapped: one line
     result = evaluate_folders(predictions, gold)
     if as_json:
         typer.echo(json.dumps(result))

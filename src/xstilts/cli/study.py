@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Sequence
+from typing import TYPE_CHECKING, Annotated, Optional, Sequence
 
 import typer
-import yaml
-
-from xstilts.config import RunConfig, load_config
-from xstilts.io import atomic_write_text
 
 if TYPE_CHECKING:
+    from xstilts.config import RunConfig
     from xstilts.sweep.trials import Trial
 
 
@@ -61,24 +58,25 @@ def study_notes(base: RunConfig, trials: Sequence[Trial]) -> dict[str, str | dic
 
 def study_command(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep YAML (e.g. configs/mini-study.yaml).")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for report.html, report.md, CSVs and plots.")] = Path("runs/mini-study/report"),
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for report.html, report.md, CSVs and plots "
+                                                "(default: runs/<sweep file name>/report, e.g. runs/mini-study-smoke/report).")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Trials run at once.")] = 2,
     resamples: Annotated[int, typer.Option("--resamples", min=100, help="Bootstrap resamples in the report.")] = 2000,
     smoke: Annotated[bool, typer.Option("--smoke", help="Run the few-minute variant <name>-smoke.yaml beside the sweep file (used by CI).")] = False,
     report_only: Annotated[bool, typer.Option("--report-only", help="Run no trial: report the ones finished so far (e.g. of a long study still running).")] = False,
 ) -> None:
     """Run a whole study: every trial of the sweep, then the report that answers the question."""
+    import yaml
+
     from xstilts.cli.report import report
     from xstilts.cli.sweep import run_command
-    from xstilts.sweep.pipeline import DEFAULT_PIPELINE, check_pipeline
-    from xstilts.sweep.spec import load_sweep
-    from xstilts.sweep.trials import expand_sweep, format_override
+    from xstilts.io import atomic_write_text
 
     start = time.perf_counter()
     if smoke:
         sweep_file = sweep_file.with_name(f"{sweep_file.stem}-smoke{sweep_file.suffix}")
-    sweep = load_sweep(sweep_file)
-    base = load_config(sweep.base, [format_override(k, v) for k, v in sweep.spec.overrides.items()])
+    out = out or Path("runs") / sweep_file.stem / "report"
+    sweep, base, trials = _checked_study(sweep_file, out, report_only)
     if not report_only:
         try:
             run_command(sweep_file, workers=workers, store=None, ray=None, no_calibrate=True)
@@ -87,10 +85,30 @@ def study_command(
                 typer.echo("some trials failed; the report shows them", err=True)
     notes_file = out / "study-notes.yaml"
     out.mkdir(parents=True, exist_ok=True)
-    notes = study_notes(base, expand_sweep(sweep, check_pipeline(DEFAULT_PIPELINE)))
-    atomic_write_text(notes_file, yaml.safe_dump(notes, sort_keys=False))
+    atomic_write_text(notes_file, yaml.safe_dump(study_notes(base, trials), sort_keys=False))
     report(Path(base.store), out=out, title=f"xstilts study: {sweep_file.stem}", notes=notes_file, resamples=resamples)
     typer.echo(f"study finished in {time.perf_counter() - start:.0f} s; open {out / 'report.html'}")
+
+
+def _checked_study(sweep_file: Path, out: Path, report_only: bool):
+    """(sweep, base config, trials), after every check that can fail on bad input: nothing is
+    written (no report folder) before the sweep file, its trials and --out are known good."""
+    from xstilts.cli.common import reject_run_config
+    from xstilts.config import load_config
+    from xstilts.errors import ConfigError
+    from xstilts.sweep.adapter import DEFAULT_PIPELINE, check_pipeline
+    from xstilts.sweep.spec import load_sweep
+    from xstilts.sweep.trials import expand_sweep, format_override
+
+    reject_run_config(sweep_file)
+    sweep = load_sweep(sweep_file)
+    base = load_config(sweep.base, [format_override(k, v) for k, v in sweep.spec.overrides.items()])
+    trials = expand_sweep(sweep, check_pipeline(DEFAULT_PIPELINE))
+    if out.exists() and not out.is_dir():
+        raise ConfigError("--out", f"{out} exists and is not a folder")
+    if report_only and not Path(base.store).is_file():
+        raise ConfigError("--report-only", f"no results store at {base.store} yet: run the study first")
+    return sweep, base, trials
 
 
 def register(app: typer.Typer) -> None:

@@ -9,28 +9,55 @@ from __future__ import annotations
 import json
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from xstilts.errors import ConfigError
-from xstilts.store.sqlite import ResultStore
-from xstilts.sweep.pipeline import DEFAULT_PIPELINE, Pipeline, check_pipeline
-from xstilts.sweep.plan import DEFAULT_PADDED_TOKENS_PER_S, STATES, CalibratedRate, DefaultRate, SweepPlan, StepRate, plan_sweep
-from xstilts.sweep.progress import ProgressBoard, trial_label
-from xstilts.sweep.spec import Sweep, load_sweep
-from xstilts.sweep.trials import Trial, config_tree, dotted_get, expand_sweep
+from xstilts.sweep.adapter import DEFAULT_PIPELINE
 
-SweepFile = Annotated[Path, typer.Argument(help="Sweep YAML: base config, overrides, grid (see xstilts.sweep.spec).")]
+# The planner, the store and rich load pandas and more: imported where used, so that
+# `xstilts sweep --help` stays fast.
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from xstilts.store.sqlite import ResultStore
+    from xstilts.sweep.adapter import Pipeline
+    from xstilts.sweep.plan import StepRate, SweepPlan
+    from xstilts.sweep.spec import Sweep
+    from xstilts.sweep.trials import Trial
+
+SweepFile = Annotated[Path, typer.Argument(help="Sweep YAML: base config, overrides, grid (see `xstilts sweep --help-config`).")]
 StoreOption = Annotated[Optional[Path], typer.Option("--store", help="SQLite results store (default: the base config's store).")]
 NoCalibrate = Annotated[bool, typer.Option("--no-calibrate", help="Skip timing steps; assume --tokens-per-s instead.")]
-TokensPerS = Annotated[float, typer.Option("--tokens-per-s", min=1, help="Padded tokens per second assumed with --no-calibrate.")]
+TokensPerS = Annotated[Optional[float], typer.Option(
+    "--tokens-per-s", min=1, help="Padded tokens per second assumed with --no-calibrate (default: a CPU rate; "
+    "the plan's summary names it).")]
 PipelineOption = Annotated[str, typer.Option("--pipeline", help="Module with load_config, plan_trial, run_trial and time_phase_step.")]
 
 
+def _print_sweep_help(value: bool) -> None:
+    if value:
+        from xstilts.cli.help import sweep_file_help
+
+        typer.echo(sweep_file_help())
+        raise typer.Exit(0)
+
+
+def _sweep_options(
+    help_config: Annotated[bool, typer.Option("--help-config", is_eager=True, callback=_print_sweep_help,
+                                              help="Describe the sweep-file format: every key, its default and meaning.")] = False,
+) -> None:
+    """Plan and run sweeps of trials."""
+
+
 def _prepare(sweep_file: Path, pipeline_module: str) -> tuple[Sweep, Pipeline, list[Trial]]:
+    from xstilts.cli.common import reject_run_config
+    from xstilts.sweep.adapter import check_pipeline
+    from xstilts.sweep.spec import load_sweep
+    from xstilts.sweep.trials import expand_sweep
+
+    reject_run_config(sweep_file)
     sweep = load_sweep(sweep_file)
     pipeline = check_pipeline(pipeline_module)
     return sweep, pipeline, expand_sweep(sweep, pipeline)
@@ -38,15 +65,32 @@ def _prepare(sweep_file: Path, pipeline_module: str) -> tuple[Sweep, Pipeline, l
 
 def default_store_path(sweep: Sweep, trials: list[Trial]) -> Path:
     """The base config's ``store`` (same for every trial), else SWEEP.sqlite beside the sweep file."""
+    from xstilts.sweep.trials import config_tree, dotted_get
+
     configured = dotted_get(config_tree(trials[0].config), "store") if trials else None
     return Path(configured) if configured else sweep.path.with_suffix(".sqlite")
 
 
-def _rate(store: ResultStore | None, pipeline: Pipeline, tokens_per_s: float, recalibrate: bool) -> StepRate:
+def _store_path(option: Path | None, sweep: Sweep, trials: list[Trial]) -> Path:
+    path = option or default_store_path(sweep, trials)
+    if path.exists() and not path.is_file():
+        raise ConfigError("--store" if option else "store", f"{path} is not a file", source=None if option else str(sweep.path))
+    return path
+
+
+def _rate(store: ResultStore | None, pipeline: Pipeline, tokens_per_s: float | None, recalibrate: bool) -> StepRate:
+    from xstilts.sweep.plan import DEFAULT_PADDED_TOKENS_PER_S, CalibratedRate, DefaultRate
+
+    tokens_per_s = tokens_per_s or DEFAULT_PADDED_TOKENS_PER_S
     return DefaultRate(tokens_per_s) if store is None else CalibratedRate(pipeline, store, refresh=recalibrate)
 
 
 def _plan_table(plan: SweepPlan) -> Table:
+    from rich.table import Table
+
+    from xstilts.sweep.plan import STATES
+    from xstilts.sweep.progress import trial_label
+
     table = Table(title=f"{len(plan.trials)} trials", title_justify="left")
     shown = [s for s in STATES if s != "stored" or any(p.state == s for p in plan.phases)]  # narrow when none
     for column in ("trial", "params", *shown, "est. hours"):
@@ -79,14 +123,19 @@ def plan_command(
     sweep_file: SweepFile,
     store: StoreOption = None,
     no_calibrate: NoCalibrate = False,
-    tokens_per_s: TokensPerS = DEFAULT_PADDED_TOKENS_PER_S,
+    tokens_per_s: TokensPerS = None,
     recalibrate: Annotated[bool, typer.Option("--recalibrate", help="Time steps again even when cached.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     pipeline: PipelineOption = DEFAULT_PIPELINE,
 ) -> None:
     """List the sweep's trials, the phases they compute or reuse, and estimated device-hours."""
+    from rich.console import Console
+
+    from xstilts.store.sqlite import ResultStore
+    from xstilts.sweep.plan import plan_sweep
+
     sweep, runs, trials = _prepare(sweep_file, pipeline)
-    store_path = store or default_store_path(sweep, trials)
+    store_path = _store_path(store, sweep, trials)
     with ExitStack() as stack:
         # Without calibration an absent store stays absent (planning writes nothing).
         db = None if no_calibrate and not store_path.is_file() else stack.enter_context(ResultStore(store_path))
@@ -128,19 +177,28 @@ def run_command(
     store: StoreOption = None,
     ray: Annotated[Optional[str], typer.Option("--ray", help="Run on Ray: 'local' (private, 127.0.0.1) or a cluster address.")] = None,
     no_calibrate: NoCalibrate = False,
-    tokens_per_s: TokensPerS = DEFAULT_PADDED_TOKENS_PER_S,
+    tokens_per_s: TokensPerS = None,
     pipeline: PipelineOption = DEFAULT_PIPELINE,
 ) -> None:
     """Run every trial not yet finished; rerunning resumes an interrupted sweep."""
-    from xstilts.sweep.runner import SweepDriver
+    from xstilts.cli.common import quiet_libraries
+    from xstilts.store.sqlite import ResultStore
+    from xstilts.sweep.plan import plan_sweep
+    from xstilts.sweep.progress import ProgressBoard
+    from xstilts.sweep.driver import SweepDriver
+
+    quiet_libraries()  # workers inherit the environment: their logs carry no bars or load reports
 
     sweep, runs, trials = _prepare(sweep_file, pipeline)
-    store_path = store or default_store_path(sweep, trials)
+    store_path = _store_path(store, sweep, trials)
     with ResultStore(store_path) as db:
-        plan = plan_sweep(trials, _rate(None if no_calibrate else db, runs, tokens_per_s, False), _finished(db))
+        finished = _finished(db)
+        plan = plan_sweep(trials, _rate(None if no_calibrate else db, runs, tokens_per_s, False), finished)
         # Bad input fails here, before any worker starts: one line naming the key, exit 2.
+        # Finished trials ran with their input already: checking them again only costs time.
         for trial in trials:
-            runs.preflight(trial.config)
+            if trial.trial_id not in finished:
+                runs.preflight(trial.config)
         discard = _discarder(sweep, runs)
         runner = _runner(sweep, runs, store_path, workers, ray)
         try:
@@ -156,6 +214,7 @@ def run_command(
 
 def register(app: typer.Typer) -> None:
     sweep_app = typer.Typer(help="Plan and run sweeps of trials.", no_args_is_help=True)
+    sweep_app.callback()(_sweep_options)
     sweep_app.command("plan")(plan_command)
     sweep_app.command("run")(run_command)
     app.add_typer(sweep_app, name="sweep")

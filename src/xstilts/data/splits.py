@@ -80,13 +80,3 @@ def read_bitext(spec: TaskSpec, data_dir: Path, split: str, lang: str) -> Bitext
         return None
     path, source = files[0]
     return read(source.format, path, **source.options)
-
-
-def count_split(spec: TaskSpec, data_dir: Path, split: str, lang: str) -> int | None:
-    """Examples found locally, or None when no file exists."""
-    if not spec.files(data_dir, split, lang):
-        return None
-    if spec.kind == "retrieval":
-        corpus = read_bitext(spec, data_dir, split, lang)
-        return len(corpus) if corpus is not None else None
-    return len(read_split(spec, data_dir, split, lang))

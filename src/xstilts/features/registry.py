@@ -15,8 +15,9 @@ from xstilts.features.span import featurize_span
 from xstilts.features.tagging import featurize_tagging
 
 # Bump whenever any featurizer's output changes for the same input: it is part of every cache
-# key, so stale cached features are never reused.
-FEATURIZER_VERSION = 1
+# key, so stale cached features are never reused. 2: long tagging sentences are windowed
+# (refs gain owned_start/owned_stop) instead of truncated.
+FEATURIZER_VERSION = 2
 
 FEATURIZERS: dict[str, Callable[..., FeatureSet]] = {
     "classification": featurize_classification,

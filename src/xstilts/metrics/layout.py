@@ -59,12 +59,23 @@ def score_language(
     """The task's metrics for one language, from the two folders."""
     file_format = _format_of(task)
     pred_path, gold_path = task_file(pred_dir, task, lang), task_file(gold_dir, task, lang)
-    predictions = file_format.read_predictions(pred_path)
-    gold = file_format.read_gold(gold_path)
+    predictions = _read_guarded(file_format.read_predictions, pred_path)
+    gold = _read_guarded(file_format.read_gold, gold_path)
     try:
         return compute_metric(XTREME_TASK_METRIC[task], gold, predictions, lang)
     except ValueError as err:
         raise DataError(pred_path, None, f"{err} (gold: {gold_path})") from None
+
+
+def _read_guarded(read, path: Path) -> Any:
+    """``read(path)``; JSON nested deeper than Python can parse is a DataError naming the line."""
+    try:
+        return read(path)
+    except RecursionError:
+        from xstilts.data.readers._common import MAX_JSON_DEPTH, deep_json_line
+
+        text = path.read_text(encoding="utf-8", errors="replace")
+        raise DataError(path, deep_json_line(text) or 1, f"JSON nested more than {MAX_JSON_DEPTH} levels deep") from None
 
 
 def _task_folders(root: str | Path) -> set[str]:

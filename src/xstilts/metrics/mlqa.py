@@ -71,9 +71,6 @@ _TOKENIZERS: dict[str, Callable[[str], list[str]]] = {
     "zh": mixed_segmentation,
 }
 
-MLQA_LANGUAGES = tuple(_ARTICLE_REMOVERS)
-
-
 def mlqa_normalize(text: str, language: str) -> str:
     """Lower-case, drop punctuation, drop the language's articles, re-join its tokens."""
     if language not in _ARTICLE_REMOVERS:

@@ -37,26 +37,6 @@ def encoder_of(model: EncoderHolder) -> PreTrainedModel:
     return model if isinstance(model, PreTrainedModel) else model.encoder
 
 
-def transfer_encoder(source: EncoderHolder, target: TaskModel | MultiTaskModel) -> None:
-    """Copy the source's encoder weights into the target's encoder; heads stay as they are."""
-    source_encoder, target_encoder = encoder_of(source), encoder_of(target)
-    if source_encoder is target_encoder:
-        return
-    source_state, target_state = source_encoder.state_dict(), target_encoder.state_dict()
-    mismatched = [
-        name for name, tensor in target_state.items()
-        if name not in source_state or source_state[name].shape != tensor.shape
-    ]
-    if mismatched or len(source_state) != len(target_state):
-        raise XstiltsError(
-            f"cannot transfer encoder: {source_encoder.config.model_type} "
-            f"(hidden {source_encoder.config.hidden_size}) does not match "
-            f"{target_encoder.config.model_type} (hidden {target_encoder.config.hidden_size}); "
-            f"{len(mismatched)} tensors differ"
-        )
-    target_encoder.load_state_dict(source_state)
-
-
 def save_encoder(
     model: EncoderHolder, directory: Path, tokenizer: PreTrainedTokenizerBase | None = None
 ) -> Path:

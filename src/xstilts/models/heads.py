@@ -21,18 +21,7 @@ from transformers.modeling_outputs import (
 )
 
 from xstilts.errors import ConfigError
-from xstilts.tasks.spec import KINDS
 
-TASK_KINDS = KINDS  # one list of task kinds, defined with the task specs
-# Batch keys each kind's head consumes besides the encoder inputs; retrieval trains nothing.
-TARGET_KEYS: dict[str, tuple[str, ...]] = {
-    "classification": ("labels",),
-    "pair_classification": ("labels",),
-    "multiple_choice": ("labels",),
-    "span_extraction": ("start_positions", "end_positions"),
-    "tagging": ("labels",),
-    "retrieval": (),
-}
 IGNORE_INDEX = -100  # PyTorch / HF convention for "no label here"
 _INIT_STD = 0.02  # BERT/XLM-R initializer_range, so new heads start like HF's task heads
 

@@ -7,7 +7,7 @@ mixing.)
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -33,20 +33,3 @@ def mixture_probabilities(
         raise ConfigError("multitask.tasks", f"every task needs at least one example, got {dict(sizes)}")
     weights = MIXTURES[method](np.array(list(sizes.values()), dtype=np.float64), temperature)
     return dict(zip(sizes, (weights / weights.sum()).tolist()))
-
-
-class TaskSampler:
-    """Endless, seeded stream of task names drawn from a mixture."""
-
-    def __init__(self, sizes: Mapping[str, int], method: str, *, temperature: float = 2.0, seed: int = 0):
-        self.probabilities = mixture_probabilities(sizes, method, temperature)
-        self._names = list(self.probabilities)
-        self._p = np.array(list(self.probabilities.values()))
-        self._rng = np.random.default_rng(seed)
-
-    def next_task(self) -> str:
-        return self._names[self._rng.choice(len(self._names), p=self._p)]
-
-    def __iter__(self) -> Iterator[str]:
-        while True:
-            yield self.next_task()

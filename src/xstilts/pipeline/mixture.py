@@ -103,7 +103,7 @@ class MixtureModel(nn.Module):
 
     @property
     def encoder(self) -> nn.Module:
-        # save_encoder / transfer_encoder look for `.encoder`; a property, so it is not
+        # save_encoder looks for `.encoder`; a property, so it is not
         # registered twice in the state dict.
         return self.model.encoder
 

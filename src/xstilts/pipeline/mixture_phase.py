@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from xstilts.data.examples import BitextCorpus, ClassificationExample, TaggingExample
-from xstilts.data.splits import SplitRef, read_bitext, read_split
+from xstilts.data.splits import read_bitext, read_split
 from xstilts.errors import ConfigError
 from xstilts.features.collate import make_collate
 from xstilts.features.registry import featurize
@@ -11,8 +11,9 @@ from xstilts.models.encoder_io import freeze_word_embeddings, load_encoder
 from xstilts.models.heads import build_head
 from xstilts.models.mlm import MaskedLMHead, masked_lm_collator
 from xstilts.models.multitask import MultiTaskModel
-from xstilts.pipeline import data, training
+from xstilts.pipeline import fitting, inputs
 from xstilts.pipeline.context import PhaseContext
+from xstilts.pipeline.reads import load_examples
 from xstilts.pipeline.mixture import MLM, MixtureDataset, MixtureModel, MixturePart, TaskView, mixture_batch_order, part_probabilities
 from xstilts.tasks.registry import get_task
 
@@ -42,20 +43,21 @@ def multilingual_text(task: str, limit: int, ctx: PhaseContext) -> list[str]:
     return text[:limit]
 
 
-def mixture_intermediate(encoder_art, settings, ctx: PhaseContext):
+def mixture_intermediate(node, encoder_art, settings, ctx: PhaseContext):
     """(model, TrainingData, evaluator) for a mixture of tasks, plus masked-LM when configured."""
     cfg = ctx.config.intermediate
     encoder = load_encoder(encoder_art.path)
     if ctx.config.model.freeze_word_embeddings:
         freeze_word_embeddings(encoder)
-    tokenizer = data.load_tokenizer(encoder_art.path)
+    tokenizer = inputs.load_tokenizer(encoder_art.path)
     parts, heads, labels_of = [], {}, {}
+    task_reads = {read.ref.task: read for read in node.trains_on if read.key == "intermediate.train_split"}
     for name in cfg.task_names():
         spec = get_task(name)
-        examples = data.training_examples(SplitRef.parse(cfg.train_split, name, "intermediate.train_split"), ctx, "intermediate.train_split")
-        labels_of[name] = data.label_list(name, examples)
-        fs = data.features(ctx, spec.kind, examples, tokenizer, task=name, split="train", language="en", max_length=cfg.max_length,
-                           labels=labels_of[name], **data.kind_options(spec.kind, cfg.doc_stride))
+        examples = load_examples(task_reads[name], ctx.data_dir)
+        labels_of[name] = inputs.label_list(name, examples)
+        fs = inputs.features(ctx, spec.kind, examples, tokenizer, task=name, split="train", language="en", max_length=cfg.max_length,
+                           labels=labels_of[name], **inputs.kind_options(spec.kind, cfg.doc_stride))
         parts.append(MixturePart(name, fs, make_collate(spec.kind, tokenizer.pad_token_id)))
         heads[name] = build_head(spec.kind, encoder.config.hidden_size, len(labels_of[name]) if labels_of[name] else None,
                                  encoder.config.hidden_dropout_prob)
@@ -68,10 +70,11 @@ def mixture_intermediate(encoder_art, settings, ctx: PhaseContext):
     order = mixture_batch_order(dataset, part_probabilities(dataset, cfg.sampler, cfg.temperature, cfg.mlm.weight if cfg.mlm else 0.0), settings.seed)
     model = MixtureModel(MultiTaskModel(encoder, heads))
     first = cfg.task_names()[0]
-    evaluator = training.english_dev_evaluator(get_task(first), cfg.dev_split, cfg.max_dev_examples, cfg.max_length,
-                                               encoder_art.path, labels_of[first], ctx, cfg.doc_stride)
+    geometry = fitting.Geometry(cfg.max_length, cfg.doc_stride)
+    evaluator = fitting.english_dev_evaluator(get_task(first), node.selects_on, geometry=geometry, encoder_dir=encoder_art.path,
+                                               labels=labels_of[first], ctx=ctx)
     if evaluator is not None:
         score = evaluator.fn
-        evaluator = training.Evaluator(fn=lambda m: score(TaskView(m.model, first)), select_on=evaluator.select_on)
+        evaluator = fitting.Evaluator(fn=lambda m: score(TaskView(m.model, first)), select_on=evaluator.select_on)
     examples = sum(len(p.features) for p in parts)
-    return model, training.TrainingData(dataset, dataset.collate, order, examples), evaluator
+    return model, fitting.TrainingData(dataset, dataset.collate, order, examples), evaluator

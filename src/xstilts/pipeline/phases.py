@@ -1,13 +1,14 @@
-"""The three phases as functions: each takes an artifact and returns one.
+"""The phases as functions: each takes its graph node and an artifact and returns one.
 
-    base_encoder(ctx)                      -> EncoderArtifact   (the pretrained encoder)
-    intermediate(encoder, ctx)             -> EncoderArtifact   (English intermediate task)
-    target(encoder, task, ctx)             -> TaskArtifact      (English training set of a target)
-    zero_shot(task_artifact, task, ctx)    -> Predictions       (every language, XTREME layout)
-    retrieval(encoder, task, ctx)          -> Predictions       (BUCC / Tatoeba, no training)
+    base_encoder(graph)                        -> EncoderArtifact   (the pretrained encoder)
+    intermediate(node, encoder, ctx)           -> EncoderArtifact   (English intermediate task)
+    target(node, encoder, ctx)                 -> TaskArtifact      (English training set of a target)
+    zero_shot(node, task_artifact, ctx)        -> Predictions       (every language, XTREME layout)
+    retrieval(node, encoder, ctx)              -> Predictions       (BUCC / Tatoeba, no training)
 
-Phases exchange only these descriptors and folders on disk. Each output folder is named by a
-content address; a folder with DONE.json is reused, never recomputed.
+The node (pipeline.graph) says what a phase reads and the key its output folder is named by;
+phases exchange only artifacts (folders on disk). A folder with DONE.json is reused, never
+recomputed: DONE.json is the one completion marker, written and read only here.
 """
 
 from __future__ import annotations
@@ -15,142 +16,92 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Iterator
 
 import torch
 
-from xstilts.config import RunConfig
-from xstilts.data.splits import SplitRef
 from xstilts.errors import ConfigError
 from xstilts.io import atomic_write_text
-from xstilts.models.encoder_io import freeze_word_embeddings, load_encoder, save_encoder
-from xstilts.models.sources import resolve_model_source
-from xstilts.models.task_model import build_task_model
-from xstilts.pipeline import data, training
+from xstilts.models.encoder_io import save_encoder
+from xstilts.pipeline import inputs
+from xstilts.pipeline import fitting
+from xstilts.pipeline.artifacts import EncoderArtifact, Predictions, TaskArtifact, task_model as _task_model
 from xstilts.pipeline.context import PhaseContext
-from xstilts.pipeline.keys import content_key
+from xstilts.pipeline.graph import TRAINED_PHASES, PhaseNode, TrialGraph, phase_settings
 from xstilts.pipeline.mixture_phase import mixture_intermediate
+from xstilts.pipeline.reads import load_examples
 from xstilts.results import PhaseRecord, ScoreRow
 from xstilts.tasks.registry import get_task
 from xstilts.tasks.spec import TaskSpec
-from xstilts.train.checkpoint import CheckpointError, quarantine, verify_dir, write_verified_dir
+from xstilts.train.checkpoint import CheckpointError, quarantine, tidy_finished, verify_dir, write_verified_dir
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class EncoderArtifact:
-    key: str
-    path: Path  # a Hugging Face checkpoint dir (config, safetensors, tokenizer)
+def base_encoder(graph: TrialGraph) -> EncoderArtifact:
+    return EncoderArtifact(key=graph.node("base").key, path=graph.model_dir)
 
 
-@dataclass(frozen=True)
-class TaskArtifact:
-    key: str
-    task: str
-    encoder: EncoderArtifact
-    weights: dict[str, str]  # selection ("english_dev" | "target_dev" | "final") -> weights folder
-    labels: list[str] | None
-
-
-@dataclass(frozen=True)
-class Predictions:
-    key: str
-    task: str
-    folder: Path
-    scores: list[ScoreRow]
-
-
-def base_key(config: RunConfig) -> str:
-    return content_key("base", {"source": config.model.source})
-
-
-def intermediate_key(config: RunConfig, encoder_key: str) -> str:
-    cfg = config.intermediate
-    return content_key("intermediate", {
-        "encoder": encoder_key, "task": cfg.task, "train_split": cfg.train_split, "dev_split": cfg.dev_split,
-        "max_dev": cfg.max_dev_examples, "max_length": cfg.max_length, "doc_stride": cfg.doc_stride,
-        "train": training.phase_settings(cfg.train, config).trajectory_fields(),
-        "freeze": config.model.freeze_word_embeddings, "mlm": cfg.mlm.model_dump() if cfg.mlm else None,
-    })
-
-
-def target_key(config: RunConfig, task: str, encoder_key: str) -> str:
-    cfg = config.targets[task]
-    return content_key("target", {
-        "encoder": encoder_key, "task": task, "train_split": cfg.train_split or get_task(task).english_train,
-        "dev_split": cfg.dev_split, "oracle": [cfg.oracle_dev_examples, cfg.eval_split, cfg.languages],
-        "max_length": cfg.max_length, "doc_stride": cfg.doc_stride,
-        "train": training.phase_settings(cfg.train, config).trajectory_fields(),
-        "freeze": config.model.freeze_word_embeddings,
-    })
-
-
-def base_encoder(ctx: PhaseContext) -> EncoderArtifact:
-    source = ctx.config.model.source
-    return EncoderArtifact(key=base_key(ctx.config), path=resolve_model_source(source, ctx.cache_dir))
-
-
-def intermediate(encoder: EncoderArtifact, ctx: PhaseContext) -> EncoderArtifact | None:
+def intermediate(node: PhaseNode, encoder: EncoderArtifact, ctx: PhaseContext) -> EncoderArtifact | None:
     """Train the encoder on the English intermediate task(s); None when training diverged."""
     cfg = ctx.config.intermediate
-    settings = training.phase_settings(cfg.train, ctx.config)
-    key = intermediate_key(ctx.config, encoder.key)
-    out = ctx.work_dir / "intermediate" / key
+    settings = phase_settings(cfg.train, ctx.config)
+    out = node.folder(ctx.work_dir)
     done = _reuse(out, ctx, _encoder_folder(out))
     if done is None:
         build = _single_intermediate if len(cfg.task_names()) == 1 and cfg.mlm is None else mixture_intermediate
         with _seeded_init(ctx.config.seed):
-            model, training_data, evaluator = build(encoder, settings, ctx)
-        outcome, record = training.fit(model, cfg.task, training_data, settings, out, "intermediate", key, evaluator, ctx)
+            model, training_data, evaluator = build(node, encoder, settings, ctx)
+        outcome, record = fitting.fit(model, training_data, settings=settings, out=out, node=node, evaluator=evaluator, ctx=ctx)
         if outcome.status == "done":
-            training.load_best(model, outcome, "english_dev")
+            fitting.load_best(model, outcome, "english_dev")
             _write_encoder(model, out)
         done = _finish(out, record, {})
     ctx.records.append(_reused_record(done))
-    return EncoderArtifact(key=key, path=out / "encoder") if done["record"]["status"] == "done" else None
+    return EncoderArtifact(key=node.key, path=out / "encoder") if done["record"]["status"] == "done" else None
 
 
-def _single_intermediate(encoder: EncoderArtifact, settings, ctx: PhaseContext):
+def _single_intermediate(node: PhaseNode, encoder: EncoderArtifact, settings, ctx: PhaseContext):
     cfg = ctx.config.intermediate
     spec = get_task(cfg.task)
-    examples = data.training_examples(SplitRef.parse(cfg.train_split, spec.name, "intermediate.train_split"), ctx, "intermediate.train_split")
-    labels = data.label_list(spec.name, examples)
+    examples = load_examples(node.trains_on[0], ctx.data_dir)
+    labels = inputs.label_list(spec.name, examples)
     model = _task_model(encoder.path, spec.kind, labels, ctx)
-    evaluator = training.english_dev_evaluator(spec, cfg.dev_split, cfg.max_dev_examples, cfg.max_length, encoder.path, labels, ctx, cfg.doc_stride)
-    return model, training.single_task_data(spec, examples, labels, settings, cfg.max_length, encoder.path, ctx, cfg.doc_stride), evaluator
+    geometry = fitting.Geometry(cfg.max_length, cfg.doc_stride)
+    shared = {"geometry": geometry, "encoder_dir": encoder.path, "labels": labels, "ctx": ctx}
+    evaluator = fitting.english_dev_evaluator(spec, node.selects_on, **shared)
+    return model, fitting.single_task_data(spec, examples, settings=settings, **shared), evaluator
 
 
-def target(encoder: EncoderArtifact, spec: TaskSpec, ctx: PhaseContext) -> TaskArtifact | None:
+def target(node: PhaseNode, encoder: EncoderArtifact, ctx: PhaseContext) -> TaskArtifact | None:
     """Fine-tune on the target's English training data, starting from `encoder`."""
+    spec = get_task(node.task)
     cfg = ctx.config.targets[spec.name]
-    train_text = cfg.train_split or spec.english_train
-    if not train_text:
-        raise ConfigError(f"targets.{spec.name}.train_split", f"{spec.name} has no English training source")
-    settings = training.phase_settings(cfg.train, ctx.config)
-    key = target_key(ctx.config, spec.name, encoder.key)
-    out = ctx.work_dir / "target" / key
+    settings = phase_settings(cfg.train, ctx.config)
+    out = node.folder(ctx.work_dir)
     done = _reuse(out, ctx, lambda done: list(_target_weights(out, done).values()))
     if done is None:
-        train_ref = SplitRef.parse(train_text, spec.name, f"targets.{spec.name}.train_split")
-        examples = data.training_examples(train_ref, ctx, f"targets.{spec.name}.train_split")
-        labels = data.label_list(spec.name, examples) if spec.labels is None else spec.labels
+        examples = load_examples(node.trains_on[0], ctx.data_dir)
+        labels = inputs.label_list(spec.name, examples) if spec.labels is None else spec.labels
         with _seeded_init(ctx.config.seed):
             model = _task_model(encoder.path, spec.kind, labels, ctx)
-        evaluator = training.target_evaluator(spec, cfg, encoder.path, labels, ctx)
-        train_data = training.single_task_data(spec, examples, labels, settings, cfg.max_length, encoder.path, ctx, cfg.doc_stride)
-        outcome, record = training.fit(model, spec.name, train_data, settings, out, "target", key, evaluator, ctx)
+        geometry = fitting.Geometry(cfg.max_length, cfg.doc_stride)
+        shared = {"geometry": geometry, "encoder_dir": encoder.path, "labels": labels, "ctx": ctx}
+        evaluator = fitting.target_evaluator(spec, node.selects_on, **shared)
+        train_data = fitting.single_task_data(spec, examples, settings=settings, **shared)
+        outcome, record = fitting.fit(model, train_data, settings=settings, out=out, node=node, evaluator=evaluator, ctx=ctx)
         weights = {k: best.path for k, best in outcome.best.items()} or {"final": outcome.final_checkpoint}
         done = _finish(out, record, {"weights": _relative_to(out, weights), "labels": labels})
     ctx.records.append(_reused_record(done))
     if done["record"]["status"] != "done":
         return None
     weights = {k: str(path) for k, path in _target_weights(out, done).items()}
-    return TaskArtifact(key=key, task=spec.name, encoder=encoder, weights=weights, labels=done["extra"]["labels"])
+    return TaskArtifact(key=node.key, task=spec.name, encoder=encoder, weights=weights, labels=done["extra"]["labels"])
 
 
 def borrowed(artifact: TaskArtifact | None, spec: TaskSpec) -> TaskArtifact | None:
@@ -165,50 +116,33 @@ def borrowed(artifact: TaskArtifact | None, spec: TaskSpec) -> TaskArtifact | No
     return TaskArtifact(key=artifact.key, task=spec.name, encoder=artifact.encoder, weights=weights, labels=artifact.labels)
 
 
-def zero_shot(artifact: TaskArtifact, spec: TaskSpec, ctx: PhaseContext) -> Predictions:
+def zero_shot(node: PhaseNode, artifact: TaskArtifact, ctx: PhaseContext) -> Predictions:
     """Predict every evaluated language with each selected model; write and score XTREME files."""
-    cfg = ctx.config.targets[spec.name]
-    key = content_key("zero_shot", {"target": artifact.key, "task": spec.name, "eval": cfg.eval_split, "languages": cfg.languages,
-                                    "cap": cfg.max_eval_examples, "trained": ctx.trained.ranges,
-                                    "cpu_bf16": ctx.config.cpu_bf16})
-    out = ctx.work_dir / "zero_shot" / key
-    done = _reuse(out, ctx)
-    if done is None:
-        start = time.perf_counter()
-        rows, meta = training.predict_languages(artifact, spec, cfg, out, ctx)
-        record = PhaseRecord(key=key, phase="zero_shot", task=spec.name, computed=True, status="done",
-                             seconds=time.perf_counter() - start, meta=meta)
-        done = _finish(out, record, {"scores": [asdict(r) for r in rows]})
-    ctx.records.append(_reused_record(done))
-    return Predictions(key=key, task=spec.name, folder=out, scores=[ScoreRow(**r) for r in done["extra"]["scores"]])
+    from xstilts.pipeline.zero_shot import predict_languages
+
+    return _evaluation(node, ctx, lambda out: predict_languages(node, artifact, out, ctx))
 
 
-def retrieval(encoder: EncoderArtifact, spec: TaskSpec, ctx: PhaseContext) -> Predictions:
+def retrieval(node: PhaseNode, encoder: EncoderArtifact, ctx: PhaseContext) -> Predictions:
     """Embed both sides with the encoder's pooled hidden states and search (Tatoeba) or mine (BUCC)."""
     from xstilts.pipeline.retrieval import retrieve_languages
 
-    cfg = ctx.config.targets[spec.name]
-    key = content_key("retrieval", {"encoder": encoder.key, "task": spec.name, "eval": cfg.eval_split,
-                                    "languages": cfg.languages, "cap": cfg.max_eval_examples,
-                                    "layer": ctx.config.model.retrieval_layer, "max_length": cfg.max_length,
-                                    "cpu_bf16": ctx.config.cpu_bf16})
-    out = ctx.work_dir / "zero_shot" / key
+    spec = get_task(node.task)
+    return _evaluation(node, ctx, lambda out: retrieve_languages(encoder.path, spec, ctx.config.targets[spec.name], out, ctx))
+
+
+def _evaluation(node: PhaseNode, ctx: PhaseContext, compute: Callable[[Path], tuple[list[ScoreRow], dict]]) -> Predictions:
+    """A phase that trains nothing: compute (or reuse) its scored predictions."""
+    out = node.folder(ctx.work_dir)
     done = _reuse(out, ctx)
     if done is None:
         start = time.perf_counter()
-        rows, meta = retrieve_languages(encoder.path, spec, cfg, out, ctx)
-        record = PhaseRecord(key=key, phase="zero_shot", task=spec.name, computed=True, status="done",
+        rows, meta = compute(out)
+        record = PhaseRecord(key=node.key, phase=node.phase, task=node.task, computed=True, status="done",
                              seconds=time.perf_counter() - start, meta=meta)
         done = _finish(out, record, {"scores": [asdict(r) for r in rows]})
     ctx.records.append(_reused_record(done))
-    return Predictions(key=key, task=spec.name, folder=out, scores=[ScoreRow(**r) for r in done["extra"]["scores"]])
-
-
-def _task_model(encoder_dir: Path, kind: str, labels: list[str] | None, ctx: PhaseContext):
-    encoder = load_encoder(encoder_dir)
-    if ctx.config.model.freeze_word_embeddings:
-        freeze_word_embeddings(encoder)
-    return build_task_model(encoder, kind, len(labels) if labels else None).to(ctx.device)
+    return Predictions(key=node.key, task=node.task, folder=out, scores=[ScoreRow(**r) for r in done["extra"]["scores"]])
 
 
 def _write_encoder(model, out: Path) -> None:
@@ -272,18 +206,9 @@ def _finish(out: Path, record: PhaseRecord, extra: dict) -> dict:
     done = {"record": asdict(record), "extra": extra}
     atomic_write_text(out / "DONE.json", json.dumps(done, indent=1, default=str))
     if record.status == "done":
-        _drop_unreferenced_checkpoints(out / "ckpt", [out / p for p in extra.get("weights", {}).values()])
+        # Its other checkpoints (optimizer state included) only take disk: ~350 MB per e5-small phase.
+        tidy_finished(out / "ckpt", {out / p for p in extra.get("weights", {}).values()})
     return done
-
-
-def _drop_unreferenced_checkpoints(ckpt: Path, keep: list[Path]) -> None:
-    """Once DONE.json names what a finished phase hands on (the encoder folder, the selected
-    weights), its other checkpoints (optimizer state included) only take disk: about 350 MB
-    per phase for e5-small. A kill midway is harmless: reuse reads only what DONE.json names."""
-    kept = {path.resolve() for path in keep}
-    for folder in [*ckpt.glob("checkpoints/step-*"), *ckpt.glob("best/*/step-*")]:
-        if folder.resolve() not in kept:
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _reused_record(done: dict) -> PhaseRecord:
@@ -292,3 +217,19 @@ def _reused_record(done: dict) -> PhaseRecord:
     raw = dict(done["record"])
     raw["throughput"] = Throughput(**raw["throughput"]) if raw.get("throughput") else None
     return PhaseRecord(**raw)
+
+
+def discard(node: PhaseNode, work_dir: Path) -> None:
+    """Delete a trained phase's folder (weights, checkpoints, DONE.json); a later trial listing
+    its key computes it again. The folder is first renamed out of its content address, so a kill
+    midway never leaves a DONE.json beside half-deleted weights."""
+    if node.phase not in TRAINED_PHASES:
+        return  # predictions and retrieval scores are small and stay
+    folder = node.folder(work_dir)
+    for leftover in folder.parent.glob(".discarded-*"):  # from a run killed while deleting
+        shutil.rmtree(leftover, ignore_errors=True)
+    if not folder.is_dir():
+        return
+    doomed = folder.with_name(f".discarded-{folder.name}-{os.getpid()}")
+    os.replace(folder, doomed)
+    shutil.rmtree(doomed, ignore_errors=True)

@@ -1,15 +1,18 @@
 """Retrieval tasks, evaluated directly on an encoder (no training), as XTREME does.
 
-Sentences are embedded by mean-pooling one hidden layer (models.retrieval.embed_sentences) and
-compared by cosine similarity. Tatoeba: the nearest English sentence of each source sentence.
-BUCC: each source sentence's best English candidate, kept when its score clears a threshold
-tuned for F1 on dev (on the evaluated split itself when no separate dev exists: flagged).
+Sentences are embedded by mean-pooling one hidden layer (models.retrieval.embed_sentences).
+Tatoeba: the nearest English sentence of each source sentence by cosine, as XTREME searches.
+BUCC: candidate pairs mined as XTREME's ``mine_bitext`` mines them (pipeline.mining: ratio
+margin over 4 nearest neighbours in both directions, exact search in chunks), kept when their
+score clears the threshold that maximises F1 on dev (on the evaluated split itself when no
+separate dev exists: flagged in the result's metadata).
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -26,8 +29,9 @@ from xstilts.features.registry import featurize
 from xstilts.metrics.bucc import optimize_threshold, pairs_at_or_above
 from xstilts.models.encoder_io import load_encoder
 from xstilts.models.retrieval import embed_sentences, pooled_layer
-from xstilts.pipeline import data
+from xstilts.pipeline import inputs
 from xstilts.pipeline.context import PhaseContext
+from xstilts.pipeline.mining import mine
 from xstilts.pipeline.scoring import write_and_score, write_gold_file
 from xstilts.results import ScoreRow
 from xstilts.tasks.spec import TaskSpec
@@ -65,11 +69,25 @@ def _tatoeba(src: np.ndarray, tgt: np.ndarray, corpus: BitextCorpus, **_) -> tup
     return [str(int(i)) for i in nearest], [str(i) for i in range(len(corpus.source))], {}
 
 
+def _distinct_rows(side: dict[str, str]) -> tuple[list[int], list[str | None]]:
+    """(first row of each distinct sentence, its id or None): XTREME mines over distinct
+    sentences and maps a mined sentence back to an id only when it occurs once in the file
+    (``text_load_unify``, then ``read_sent2id`` drops repeated sentences), so a repeated
+    sentence can never be mined."""
+    ids, first = list(side), {}
+    for row, sentence in enumerate(side.values()):
+        first.setdefault(sentence, row)
+    occurrences = Counter(sentence.strip() for sentence in side.values())
+    return list(first.values()), [ids[row] if occurrences[side[ids[row]].strip()] == 1 else None for row in first.values()]
+
+
 def _candidates(src: np.ndarray, tgt: np.ndarray, corpus: BitextCorpus) -> dict[tuple[str, str], float]:
-    sims = src @ tgt.T
-    best = sims.argmax(axis=1)
-    src_ids, tgt_ids = list(corpus.source), list(corpus.target)
-    return {(src_ids[i], tgt_ids[j]): float(sims[i, j]) for i, j in enumerate(best)}
+    """Mined (source id, target id) -> ratio-margin score, best first."""
+    src_rows, src_ids = _distinct_rows(corpus.source)
+    tgt_rows, tgt_ids = _distinct_rows(corpus.target)
+    mined = mine(src[src_rows], tgt[tgt_rows])
+    pairs = zip(mined.source.tolist(), mined.target.tolist(), mined.scores.tolist())
+    return {(src_ids[i], tgt_ids[j]): score for i, j, score in pairs if src_ids[i] is not None and tgt_ids[j] is not None}
 
 
 def _bucc(src: np.ndarray, tgt: np.ndarray, corpus: BitextCorpus, tune: Callable | None = None, **_) -> tuple[list, list, dict]:
@@ -77,7 +95,8 @@ def _bucc(src: np.ndarray, tgt: np.ndarray, corpus: BitextCorpus, tune: Callable
     tuned_on_eval = tune is None
     threshold = optimize_threshold(candidates, corpus.gold) if tuned_on_eval else tune()
     mined = pairs_at_or_above(candidates, threshold)
-    return mined, list(corpus.gold), {"threshold": threshold, "threshold_tuned_on_eval_split": tuned_on_eval}
+    info = {"threshold": threshold, "threshold_tuned_on_eval_split": tuned_on_eval, "candidates": len(candidates)}
+    return mined, list(corpus.gold), info
 
 
 SEARCHERS = {"tatoeba": _tatoeba, "bucc": _bucc}
@@ -88,7 +107,7 @@ def retrieve_languages(encoder_dir: Path, spec: TaskSpec, cfg: TargetConfig, out
     # Layers above the pooled one cannot change its hidden states: not loading them halves the
     # cost of embedding at XTREME's middle layer.
     encoder = load_encoder(encoder_dir, num_layers=max(layer, 1)).eval().to(ctx.device)
-    tokenizer = data.load_tokenizer(encoder_dir)
+    tokenizer = inputs.load_tokenizer(encoder_dir)
     batch = ctx.config.eval_batch_size
     ref = SplitRef.parse(cfg.eval_split, spec.name, f"targets.{spec.name}.eval_split")
     fmt = spec.sources(ref.split)[0].format
@@ -99,7 +118,7 @@ def retrieve_languages(encoder_dir: Path, spec: TaskSpec, cfg: TargetConfig, out
             return (embed(encoder, tokenizer, list(corpus.source.values()), cfg.max_length, layer, batch),
                     embed(encoder, tokenizer, list(corpus.target.values()), cfg.max_length, layer, batch))
 
-    for lang in data.available_languages(ref, ctx, cfg.languages):
+    for lang in inputs.available_languages(ref, ctx, cfg.languages):
         corpus = capped(read_bitext(spec, ctx.data_dir, ref.split, lang), cfg.max_eval_examples)
         ctx.report(event="eval", phase="zero_shot", task=spec.name, language=lang)
         tune = _dev_threshold(spec, ref, lang, cfg, ctx, embeddings) if fmt == "bucc" else None

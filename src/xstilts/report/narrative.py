@@ -23,8 +23,11 @@ PRIMARY_MEASURE = "examples_per_s"
 FEW_SEEDS = 5
 
 
-def _row(correlations: pd.DataFrame, analysis: str, method: str) -> pd.Series | None:
-    rows = correlations[(correlations["scope"] == ALL_TASKS) & (correlations["measure"] == PRIMARY_MEASURE)
+NORMALISED_MEASURE = "examples_per_s_at_reference"
+
+
+def _row(correlations: pd.DataFrame, analysis: str, method: str, measure: str = PRIMARY_MEASURE) -> pd.Series | None:
+    rows = correlations[(correlations["scope"] == ALL_TASKS) & (correlations["measure"] == measure)
                         & (correlations["analysis"] == analysis) & (correlations["method"] == method)]
     return rows.iloc[0] if len(rows) else None
 
@@ -49,6 +52,16 @@ def _verdict(raw_sign: int, partial_sign: int) -> str:
         return (f"so {lead} at the same batch size, learning rate and task, faster runs transfer "
                 f"{direction[partial_sign]}: the association is not only a batch-size effect.")
     return "so these data show no clear link between training speed and transfer."
+
+
+def normalised_sentence(correlations: pd.DataFrame) -> str:
+    """The same correlation with examples/s scaled to one machine speed (xstilts.analysis.normalise),
+    when every trial's phase probed the machine: raw rates from a busy and a quiet day differ."""
+    row = _row(correlations, RAW, "spearman", NORMALISED_MEASURE)
+    if row is None or not math.isfinite(row["estimate"]):
+        return "(Examples/s are raw: these trials carry no machine-speed probe to correct them.) "
+    return (f"Scaled to one machine speed (examples/s at the median matmul probe of {int(row['n'])} trials), "
+            f"Spearman {_described(row, 'ρ')}. ")
 
 
 def speedup_sentence(speedup: Estimate | None) -> str:
@@ -79,7 +92,7 @@ def efficiency_answer(analysis: StudyAnalysis) -> str:
                 "throughput relates to the XTREME gain.")
     text = (f"Across {int(spearman['n'])} finished trials, intermediate-phase throughput (examples/s) and XTREME "
             f"gain correlate at Spearman {_described(spearman, 'ρ')}; Pearson {_described(pearson, 'r')}. ")
-    text += speedup_sentence(analysis.batch_speedup)
+    text += normalised_sentence(analysis.correlations) + speedup_sentence(analysis.batch_speedup)
     if not math.isfinite(partial["estimate"]):
         return text + "The partial correlation at fixed settings could not be estimated (too few trials)."
     text += (f"Holding batch size, learning rate (log scale), intermediate task and seed fixed, the partial correlation "

@@ -46,6 +46,11 @@ def _intermediate_throughput(trial_phases: pd.DataFrame) -> pd.DataFrame:
         "examples_per_s": inter["examples_per_s"].astype(float),
         "real_tokens_per_s": inter["real_tokens_per_s"].astype(float),
         "device_hours": inter["seconds"].astype(float) / 3600.0,
+        # Model FLOPs utilisation and the machine's measured matmul peak at phase start and end:
+        # what makes throughput from different days comparable (analysis.normalise).
+        "mfu": inter["mfu"].astype(float),
+        "peak_flops_start": inter["peak_flops_start"].astype(float),
+        "peak_flops_end": inter["peak_flops_end"].astype(float),
     }).drop_duplicates("trial_id")
 
 
@@ -56,7 +61,7 @@ def _example_counts(trial_phases: pd.DataFrame) -> pd.DataFrame:
     zero_shot phase whose task is the target task.
     """
     rows = []
-    for row in trial_phases[trial_phases["phase"] == "zero_shot"].itertuples():
+    for row in trial_phases[trial_phases["phase"].isin(["zero_shot", "retrieval"])].itertuples():
         for language, count in json.loads(row.meta).get(EVAL_EXAMPLES_META, {}).items():
             rows.append((row.trial_id, row.task, language, count))
     return pd.DataFrame(rows, columns=["trial_id", "target_task", "language", "n_examples"])

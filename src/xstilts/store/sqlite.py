@@ -1,4 +1,5 @@
-"""The results store: one SQLite file (WAL), written only by the sweep driver.
+"""The results store: one SQLite file (WAL), written only by the sweep driver (one writer per
+store, enforced by a lock file; see store.access).
 
 Every write runs in one transaction and is an idempotent upsert keyed by a content address
 (trial id; phase key; (trial, task, language, metric, selection); (phase key, step);
@@ -20,72 +21,17 @@ from typing import Any, Iterator
 
 import pandas as pd
 
+from xstilts.errors import DataError
 from xstilts.results import PhaseRecord, TrialResult
+from xstilts.store.schema import (FINISHED_STATUSES, THROUGHPUT_FIELDS, TRIAL_STATUSES, V2_PHASE_COLUMNS, SCHEMA,
+                                  add_v2_columns, expected_columns)
+from xstilts.store.access import (SCHEMA_VERSION, ReadOnlyHandle, WriterLock, check_schema, check_store_target,
+                                  connect_readonly, integrity_problem)
 from xstilts.store.frames import curves_frame_from, phases_frame_from, results_frame_from
 
-TRIAL_STATUSES = ("running", "done", "failed", "diverged")
-# A finished trial is never run again; a failed one is (its error may have been transient).
-FINISHED_STATUSES = frozenset({"done", "diverged"})
-THROUGHPUT_FIELDS = (
-    "examples_per_s", "real_tokens_per_s", "padded_tokens_per_s", "steps_per_s", "wall_s",
-    "peak_memory_bytes", "flops", "mfu", "examples", "steps",
-)
-
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS trials (
-    trial_id TEXT PRIMARY KEY,
-    params TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ({", ".join(repr(s) for s in TRIAL_STATUSES)})),
-    error TEXT,
-    predictions_dir TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    started_at TEXT,
-    finished_at TEXT
-);
-CREATE TABLE IF NOT EXISTS phases (
-    key TEXT PRIMARY KEY,
-    phase TEXT NOT NULL,
-    task TEXT NOT NULL,
-    computed INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    seconds REAL,
-    estimate_s REAL,
-    {", ".join(f"{name} REAL" for name in THROUGHPUT_FIELDS)},
-    meta TEXT NOT NULL DEFAULT '{{}}',
-    recorded_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS trial_phases (
-    trial_id TEXT NOT NULL REFERENCES trials(trial_id),
-    phase_key TEXT NOT NULL REFERENCES phases(key),
-    position INTEGER NOT NULL,
-    computed INTEGER NOT NULL,
-    seconds REAL,
-    PRIMARY KEY (trial_id, phase_key)
-);
-CREATE TABLE IF NOT EXISTS scores (
-    trial_id TEXT NOT NULL REFERENCES trials(trial_id),
-    target_task TEXT NOT NULL,
-    language TEXT NOT NULL,
-    metric TEXT NOT NULL,
-    selection TEXT NOT NULL,
-    value REAL,
-    PRIMARY KEY (trial_id, target_task, language, metric, selection)
-);
-CREATE TABLE IF NOT EXISTS curves (
-    phase_key TEXT NOT NULL,
-    step INTEGER NOT NULL,
-    train_loss REAL,
-    dev_score REAL,
-    PRIMARY KEY (phase_key, step)
-);
-CREATE TABLE IF NOT EXISTS calibrations (
-    key TEXT PRIMARY KEY,
-    seconds_per_step REAL NOT NULL,
-    description TEXT NOT NULL,
-    measured_at TEXT NOT NULL
-);
-"""
+# A later record never replaces a better-finished one: a late "failed" (a second driver, a Ray
+# retry) must not erase a "done" trial's scores. Equal rank replaces (a rerun's fresh scores).
+_STATUS_RANK = {"failed": 0, "diverged": 1, "done": 2}
 
 
 def _now() -> str:
@@ -93,23 +39,79 @@ def _now() -> str:
 
 
 class ResultStore:
-    """The sweep's results. ``ResultStore(path)`` creates the file and tables when missing."""
+    """The sweep's results.
 
-    def __init__(self, path: str | Path):
+    ``ResultStore(path)`` is the store's one writer: it takes ``<path>.lock`` (a second writer
+    elsewhere is refused, naming the holder's pid) and creates the file and tables when missing.
+    ``ResultStore(path, readonly=True)`` reads an existing store and writes nothing at all.
+    Either way a file that is not an xstilts store is a DataError naming it.
+    """
+
+    def __init__(self, path: str | Path, *, readonly: bool = False):
         self.path = Path(path)
+        self.readonly = readonly
+        self._lock: WriterLock | None = None
+        self._reader: ReadOnlyHandle | None = None
+        if readonly:
+            self._open_readonly()
+            return
+        check_store_target(self.path)
+        if self.path.is_file() and self.path.stat().st_size:
+            # Another program's file is refused before a lock file appears beside it.
+            self._open_readonly(fresh_ok=True)
+            self._reader.close()
+            self._reader = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = WriterLock(self.path)
+        try:
+            self._open_writer()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _open_readonly(self, fresh_ok: bool = False) -> None:
+        self._reader = connect_readonly(self.path)
+        self._db = self._reader.db
+        try:
+            check_schema(self._db, self.path, expected_columns(), fresh_ok=fresh_ok)
+            problem = integrity_problem(self._db)
+        except BaseException:
+            self._reader.close()
+            raise
+        if problem:
+            self._reader.close()
+            raise DataError(self.path, None, f"results store is damaged ({problem})")
+
+    def _open_writer(self) -> None:
         # Autocommit mode: transactions are opened explicitly (BEGIN IMMEDIATE) in _write().
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        # executescript() would commit implicitly; one statement at a time keeps this atomic.
-        with self._write() as db:
-            for statement in filter(str.strip, _SCHEMA.split(";")):
-                db.execute(statement)
+        try:
+            # Checked before anything is written: another program's file is never touched.
+            version = check_schema(self._db, self.path, expected_columns(), fresh_ok=True)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            # executescript() would commit implicitly; one statement at a time keeps this atomic.
+            with self._write() as db:
+                for statement in filter(str.strip, SCHEMA.split(";")):
+                    db.execute(statement)
+                add_v2_columns(db)
+                if version < SCHEMA_VERSION:  # a new store, or one written before versioning
+                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as err:
+            self._db.close()
+            raise DataError(self.path, None, f"cannot use the results store: {err}") from None
+        except BaseException:
+            self._db.close()
+            raise
 
     def close(self) -> None:
-        self._db.close()
+        if self._reader is not None:
+            self._reader.close()
+        else:
+            self._db.close()
+        if self._lock is not None:
+            self._lock.release()
 
     def __enter__(self) -> "ResultStore":
         return self
@@ -119,6 +121,8 @@ class ResultStore:
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        if self.readonly:
+            raise PermissionError(f"{self.path} was opened read-only")
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
@@ -141,11 +145,18 @@ class ResultStore:
                 (trial_id, _json(params), _now(), _now()),
             )
 
-    def record(self, result: TrialResult) -> None:
-        """Write a finished (done, failed or diverged) trial with its phases, scores and curves."""
+    def record(self, result: TrialResult) -> bool:
+        """Write a finished (done, failed or diverged) trial with its phases, scores and curves.
+
+        Returns False, writing nothing, when the stored trial finished better (a ``failed`` or
+        ``diverged`` record for a ``done`` trial, a ``failed`` one for a ``diverged`` trial).
+        """
         if result.status not in TRIAL_STATUSES[1:]:
             raise ValueError(f"cannot record trial {result.trial_id} with status {result.status!r}")
         with self._write() as db:
+            row = db.execute("SELECT status FROM trials WHERE trial_id = ?", (result.trial_id,)).fetchone()
+            if row and _STATUS_RANK.get(row[0], -1) > _STATUS_RANK[result.status]:
+                return False
             self._upsert_trial(db, result)
             for position, phase in enumerate(result.phases):
                 self._upsert_phase(db, phase)
@@ -157,6 +168,7 @@ class ResultStore:
                 "dev_score = excluded.dev_score",
                 [(c.phase_key, c.step, c.train_loss, c.dev_score) for c in result.curves],
             )
+        return True
 
     def _upsert_trial(self, db: sqlite3.Connection, result: TrialResult) -> None:
         db.execute(
@@ -209,9 +221,6 @@ class ResultStore:
         """Trials whose results are stored for good (a sweep skips them)."""
         return frozenset(tid for tid, status in self.trial_statuses().items() if status in FINISHED_STATUSES)
 
-    def trial_count(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
-
     # --- calibrations ----------------------------------------------------------------------
 
     def calibration(self, key: str) -> float | None:
@@ -240,10 +249,15 @@ class ResultStore:
                 f"SELECT trial_id, params, status FROM trials WHERE status IN ({_sql_list(TRIAL_STATUSES[1:])}) "
                 "ORDER BY created_at, trial_id"),
             trial_phases=self._read(
-                "SELECT tp.trial_id, p.phase, p.task, p.seconds, p.examples_per_s, p.real_tokens_per_s, p.meta "
-                "FROM trial_phases tp JOIN phases p ON p.key = tp.phase_key"),
+                "SELECT tp.trial_id, p.phase, p.task, p.seconds, p.examples_per_s, p.real_tokens_per_s, p.mfu, "
+                f"{self._v2_columns()}, p.meta FROM trial_phases tp JOIN phases p ON p.key = tp.phase_key"),
             scores=self._read("SELECT trial_id, target_task, language, metric, value AS score, selection FROM scores"),
         )
+
+    def _v2_columns(self) -> str:
+        """The version-2 phase columns, or NULLs in a version-1 store opened read-only."""
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(phases)")}
+        return ", ".join(f"p.{name}" if name in present else f"NULL AS {name}" for name in V2_PHASE_COLUMNS)
 
     def curves_frame(self) -> pd.DataFrame:
         """Training curves of every trial's phases (a shared phase's curve appears per trial)."""
@@ -259,6 +273,15 @@ class ResultStore:
             "p.examples_per_s, p.real_tokens_per_s, p.steps, "
             "(SELECT GROUP_CONCAT(tp.trial_id) FROM trial_phases tp WHERE tp.phase_key = p.key) AS trial_ids "
             "FROM phases p ORDER BY p.recorded_at, p.key"))
+
+
+@contextlib.contextmanager
+def store_read_errors(path: str | Path) -> Iterator[None]:
+    """Damage SQLite finds only while reading (a corrupt page) as one line naming the store."""
+    try:
+        yield
+    except sqlite3.DatabaseError as err:
+        raise DataError(path, None, f"cannot read the results store: {err}") from None
 
 
 def _json(value: Any) -> str:

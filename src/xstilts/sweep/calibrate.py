@@ -16,15 +16,15 @@ from typing import Any
 import torch
 
 from xstilts.config import RunConfig
-from xstilts.data.splits import SplitRef
 from xstilts.features.batching import length_grouped_batches
 from xstilts.features.collate import make_collate
 from xstilts.models.encoder_io import freeze_word_embeddings, load_encoder
-from xstilts.models.sources import resolve_model_source
 from xstilts.models.task_model import build_task_model
-from xstilts.pipeline import data
+from xstilts.pipeline import inputs
 from xstilts.pipeline.context import PhaseContext
-from xstilts.pipeline.training import phase_settings
+from xstilts.pipeline.graph import TrialGraph, phase_settings
+from xstilts.pipeline.reads import SplitRead, load_examples
+from xstilts.pipeline.fitting import Geometry
 from xstilts.tasks.registry import get_task
 from xstilts.train.loop import train
 from xstilts.train.settings import TrainSettings
@@ -32,14 +32,14 @@ from xstilts.train.settings import TrainSettings
 WARMUP_STEPS = 1  # allocator warm-up and kernel selection, left out of the rate
 
 
-def _phase_inputs(config: RunConfig, plan: Any) -> tuple[SplitRef, TrainSettings, int]:
-    """The training split, settings and max length of the phase ``plan`` describes."""
-    if plan.phase == "intermediate":
+def _phase_inputs(graph: TrialGraph, node: Any) -> tuple[SplitRead, TrainSettings, Geometry]:
+    """The training read, settings and geometry of the phase ``node`` describes."""
+    config = graph.config
+    if node.phase == "intermediate":
         inter = config.intermediate
-        return SplitRef.parse(inter.train_split, plan.task, "intermediate.train_split"), inter.train, inter.max_length
-    target = config.targets[plan.task]
-    text = target.train_split or get_task(plan.task).english_train
-    return SplitRef.parse(text, plan.task, f"targets.{plan.task}.train_split"), target.train, target.max_length
+        return node.trains_on[0], inter.train, Geometry(inter.max_length, inter.doc_stride)
+    target = config.targets[node.task]
+    return node.trains_on[0], target.train, Geometry(target.max_length, target.doc_stride)
 
 
 def _timing_settings(settings: TrainSettings, steps: int) -> TrainSettings:
@@ -54,18 +54,20 @@ def measure_step_time(config: RunConfig, phase_plan: Any, steps: int = 3) -> flo
     """Seconds per optimizer step of the phase, measured over ``steps`` steps after a warm-up."""
     if config.threads:  # time steps the way the trial will run them
         torch.set_num_threads(config.threads)
-    ctx = PhaseContext.from_config(config)
-    ref, train_settings, max_length = _phase_inputs(config, phase_plan)
+    graph = TrialGraph.build(config)
+    ctx = PhaseContext.for_graph(graph)
+    node = graph.node(phase_plan.phase, phase_plan.task)
+    read, train_settings, geometry = _phase_inputs(graph, node)
     settings = phase_settings(train_settings, config)
-    spec = get_task(phase_plan.task)
-    encoder_dir = resolve_model_source(config.model.source, ctx.cache_dir)
-    examples = data.training_examples(ref, ctx, "calibration")
-    labels = data.label_list(spec.name, examples)
+    spec = get_task(read.ref.task)  # a mixture is timed on its first task
+    encoder_dir = graph.model_dir
+    examples = load_examples(read, ctx.data_dir)
+    labels = inputs.label_list(spec.name, examples)
     wanted = min((WARMUP_STEPS + steps) * settings.batch_size, len(examples))
     sample = random.Random(config.seed).sample(examples, wanted)
-    tokenizer = data.load_tokenizer(encoder_dir)
-    features = data.features(ctx, spec.kind, sample, tokenizer, task=spec.name, split=ref.split, language="en",
-                             max_length=max_length, labels=labels)
+    tokenizer = inputs.load_tokenizer(encoder_dir)
+    features = inputs.features(ctx, spec.kind, sample, tokenizer, task=spec.name, split=read.ref.split, language="en",
+                             max_length=geometry.max_length, labels=labels, **inputs.kind_options(spec.kind, geometry.doc_stride))
     encoder = load_encoder(encoder_dir)
     if config.model.freeze_word_embeddings:
         freeze_word_embeddings(encoder)

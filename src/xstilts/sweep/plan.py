@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from xstilts.store.sqlite import ResultStore
-from xstilts.sweep.pipeline import Pipeline
+from xstilts.sweep.adapter import Pipeline
 from xstilts.sweep.trials import Trial, config_tree, dotted_get
 
 # A deliberately round CPU-class figure (small encoder, one core); calibrate for real numbers.

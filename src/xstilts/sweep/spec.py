@@ -17,13 +17,13 @@ Loading validates the file only; ``xstilts.sweep.trials`` turns it into trials.
 from __future__ import annotations
 
 import itertools
+import math
 import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from xstilts.errors import ConfigError
@@ -64,6 +64,15 @@ class SweepSpec(BaseModel):
         for key in value:
             if not _DOTTED_KEY.match(key):
                 raise ValueError(f"{key!r} is not a dotted config key")
+        return value
+
+    @field_validator("overrides", "grid")
+    @classmethod
+    def _finite_numbers(cls, value: dict) -> dict:
+        for key, entry in value.items():
+            for item in entry if isinstance(entry, list) else [entry]:
+                if isinstance(item, float) and not math.isfinite(item):
+                    raise ValueError(f"{key}: must be a finite number (not .inf or .nan)")
         return value
 
     @field_validator("grid")
@@ -118,14 +127,11 @@ def _validation_error(err: ValidationError, source: str) -> ConfigError:
 
 
 def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("<file>", "sweep file does not exist", source=str(path)) from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError("<root>", f"invalid YAML{where}", source=str(path)) from None
+    from xstilts.config import _unshared, read_yaml_file
+
+    data = read_yaml_file(path, key="<root>")
+    # Bounded like a run config: a sweep file's aliases may not expand without limit either.
+    return _unshared(data, str(path))
 
 
 def load_sweep(path: str | Path) -> Sweep:

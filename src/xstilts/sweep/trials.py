@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from xstilts.sweep.pipeline import Pipeline
+import yaml
+
+from xstilts.errors import ConfigError
+from xstilts.sweep.adapter import Pipeline
 from xstilts.sweep.spec import Scalar, Sweep
 
 BASELINE_TASK = "none"
@@ -45,7 +49,30 @@ class Trial:
 
 
 def format_override(key: str, value: Scalar) -> str:
-    """``key=value`` as the config loader parses it (strings bare, the rest as JSON)."""
+    """``key=value`` that the config loader parses back to the value YAML gave the sweep file.
+
+    Strings stay bare when they read back as themselves, else they are quoted (``'no'`` would
+    read as false, ``'results #2.sqlite'`` as ``results``); numbers, booleans and null as JSON,
+    non-finite floats as YAML's ``.inf``/``.nan`` (JSON's ``Infinity`` would read as a string).
+    """
+    if isinstance(value, str):
+        return f"{key}={value if _reads_back(value) else json.dumps(value)}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{key}={'.nan' if math.isnan(value) else ('.inf' if value > 0 else '-.inf')}"
+    return f"{key}={json.dumps(value)}"
+
+
+def _reads_back(text: str) -> bool:
+    from xstilts.config import parse_value
+
+    try:
+        return text != "" and text == text.strip() and parse_value(text) == text
+    except yaml.YAMLError:
+        return False
+
+
+def readable_override(key: str, value: Scalar) -> str:
+    """``key=value`` for people (the store's ``target_settings``): strings always bare."""
     return f"{key}={value if isinstance(value, str) else json.dumps(value)}"
 
 
@@ -69,7 +96,7 @@ def trial_id_of(config: Any) -> str:
 
 def target_settings_key(overrides: dict[str, Scalar]) -> str:
     """A readable key of the target-phase settings this trial changes ("default": none)."""
-    parts = [format_override(k, v) for k, v in sorted(overrides.items()) if k.startswith(TARGET_PREFIX)]
+    parts = [readable_override(k, v) for k, v in sorted(overrides.items()) if k.startswith(TARGET_PREFIX)]
     return ";".join(parts) or "default"
 
 
@@ -90,10 +117,10 @@ def _without_intermediate_settings(point: dict[str, Scalar]) -> dict[str, Scalar
 
 def resolve_point(sweep: Sweep, pipeline: Pipeline, point: dict[str, Scalar]) -> Trial:
     fixed = sweep.spec.overrides
-    config = pipeline.load_config(sweep.base, _override_list(fixed, point))
+    config = _load(sweep, pipeline, fixed, point)
     if dotted_get(config_tree(config), INTERMEDIATE_TASK_KEY) == BASELINE_TASK:
         point = _without_intermediate_settings(point)
-        config = pipeline.load_config(sweep.base, _override_list(fixed, point))
+        config = _load(sweep, pipeline, fixed, point)
     return Trial(
         trial_id=trial_id_of(config),
         overrides=tuple(_override_list(fixed, point)),
@@ -101,6 +128,25 @@ def resolve_point(sweep: Sweep, pipeline: Pipeline, point: dict[str, Scalar]) ->
         phases=tuple(pipeline.plan_trial(config)),
         config=config,
     )
+
+
+def _load(sweep: Sweep, pipeline: Pipeline, fixed: dict[str, Scalar], point: dict[str, Scalar]) -> Any:
+    """The trial's config; a bad value the sweep file set is blamed on the sweep file and key."""
+    try:
+        return pipeline.load_config(sweep.base, _override_list(fixed, point))
+    except ConfigError as err:
+        section = _sweep_section(err.key, fixed, point)
+        if section is None:
+            raise
+        value = point.get(err.key, fixed.get(err.key))
+        message = f"{err.message} (the sweep's {section} gives {value!r}; base config {sweep.base})"
+        raise ConfigError(err.key, message, source=str(sweep.path)) from None
+
+
+def _sweep_section(key: str, fixed: dict[str, Scalar], point: dict[str, Scalar]) -> str | None:
+    if key in point:
+        return "grid"
+    return "overrides" if key in fixed else None
 
 
 def _override_list(*layers: dict[str, Scalar]) -> list[str]:

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from xstilts.io import atomic_write_text
 from xstilts.results import TrialResult
-from xstilts.sweep.pipeline import Pipeline
+from xstilts.sweep.adapter import Pipeline
 
 PARENT_POLL_S = 0.5
 PR_SET_PDEATHSIG = 1  # linux/prctl.h

@@ -19,8 +19,10 @@ def _spec_dirs() -> list[Path]:
     return [SPEC_DIR, *extra]
 
 
-@lru_cache(maxsize=None)
-def _load_all(dirs: tuple[Path, ...]) -> dict[str, TaskSpec]:
+@lru_cache(maxsize=8)
+def _load_all(dirs: tuple[Path, ...], stamp: tuple) -> dict[str, TaskSpec]:
+    # Keyed by every spec file's size and mtime: an edited spec is seen at once (its hash is in
+    # the content keys of the phases that use it), an unchanged set is parsed once.
     tasks: dict[str, TaskSpec] = {}
     for folder in dirs:
         for path in sorted(folder.glob("*.yaml")):
@@ -31,8 +33,14 @@ def _load_all(dirs: tuple[Path, ...]) -> dict[str, TaskSpec]:
     return tasks
 
 
+def _stamp(dirs: list[Path]) -> tuple:
+    files = [path for folder in dirs for path in sorted(folder.glob("*.yaml"))]
+    return tuple((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in files)
+
+
 def all_tasks() -> dict[str, TaskSpec]:
-    return _load_all(tuple(_spec_dirs()))
+    dirs = _spec_dirs()
+    return _load_all(tuple(dirs), _stamp(dirs))
 
 
 def get_task(name: str) -> TaskSpec:
@@ -40,11 +48,3 @@ def get_task(name: str) -> TaskSpec:
     if name not in tasks:
         raise ConfigError("task", f"unknown task {name!r}; known: {', '.join(sorted(tasks))}")
     return tasks[name]
-
-
-def target_tasks() -> list[TaskSpec]:
-    return [t for t in all_tasks().values() if t.role == "target"]
-
-
-def intermediate_tasks() -> list[TaskSpec]:
-    return [t for t in all_tasks().values() if t.role == "intermediate"]

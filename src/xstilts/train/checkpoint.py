@@ -1,10 +1,9 @@
-"""Checkpoint I/O: verified folders written atomically, and the DONE marker.
+"""Checkpoint I/O: verified folders written atomically.
 
 Layout under a phase's ``checkpoint_dir``::
 
     checkpoints/step-00000040/   model.safetensors optimizer.pt scheduler.pt rng.pt state.json MANIFEST.json
     best/<key>/step-00000030/    model.safetensors scores.json MANIFEST.json
-    DONE                         the finished phase's outcome (JSON)
 
 Every folder is written under a temporary name and renamed into place, so a killed writer leaves
 either the old state or the new one. ``MANIFEST.json`` holds the SHA-256 of every other file and
@@ -38,7 +37,6 @@ log = logging.getLogger(__name__)
 MANIFEST = "MANIFEST.json"
 WEIGHTS = "model.safetensors"
 STATE = "state.json"
-DONE = "DONE"
 STEP_DIR = re.compile(r"^step-(\d{8})$")
 SAFE_KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -238,12 +236,16 @@ def prune_best(root: Path, keep: set[Path]) -> None:
             shutil.rmtree(path)
 
 
-def tidy_finished(root: Path, final: Path, live_best: set[Path]) -> None:
-    """Once DONE is written only the final checkpoint and the current best folders matter."""
-    for path in checkpoint_dirs(root):
-        if path.resolve() != final.resolve():
-            shutil.rmtree(path)
-    prune_best(root, live_best)
+def tidy_finished(root: Path, keep: set[Path]) -> None:
+    """Delete every checkpoint and best-weights folder of a finished run but those in ``keep``.
+
+    The one clean-up: the loop keeps the final checkpoint and the best folders; the phase layer,
+    once DONE.json names what it hands on, keeps only those (a kill midway is harmless: reuse
+    reads only what DONE.json names)."""
+    kept = {Path(path).resolve() for path in keep}
+    for path in [*checkpoint_dirs(root), *(root / "best").glob("*/step-*")]:
+        if path.resolve() not in kept:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def best_paths_referenced(root: Path) -> set[Path]:
@@ -262,21 +264,3 @@ def load_weights(model: torch.nn.Module, path: str | Path) -> None:
     path = Path(path)
     verify_dir(path)
     _load_into(model, path / WEIGHTS)
-
-
-# --- the DONE marker --------------------------------------------------------------------------
-
-
-def write_done(root: Path, outcome: dict) -> None:
-    atomic_write_text(root / DONE, json.dumps(outcome, indent=1))
-
-
-def read_done(root: Path) -> dict | None:
-    path = root / DONE
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as error:
-        log.warning("ignoring unreadable %s: %s", path, error)
-        return None

@@ -1,8 +1,10 @@
 """The training loop: resumable, deterministic on CPU, early-stopping, divergence-aware.
 
-``train`` reads top to bottom: return at once if the phase is DONE; otherwise set up (or resume
+``train`` reads top to bottom: return at once if the run has finished; otherwise set up (or resume
 from the newest valid checkpoint), step through the planned batches, evaluate and checkpoint on
-schedule, and finish with a final evaluation, checkpoint and the DONE marker.
+schedule, and finish with a final evaluation and a final checkpoint that records the outcome
+(the run's completion marker is its own final checkpoint; the pipeline's phase layer alone owns
+DONE.json).
 
 The model is anything whose ``forward(**batch)`` returns an object with ``.loss``; the dataset is a
 sequence of feature dicts turned into tensors by ``collate_fn``.
@@ -29,6 +31,8 @@ from xstilts.train.settings import TrainSettings
 from xstilts.train.state import RunState
 from xstilts.train.stepping import StepResult, StepRunner
 from xstilts.train.throughput import ThroughputMeter, count_flop_params, memory_probe_for
+from xstilts.train.flops import encoder_shape
+from xstilts.train.peak import peak_probe_for
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +95,7 @@ def train(
     its best weights on disk (``outcome.best[key].path``); the first key drives early stopping.
     ``batch_order(epoch, micro_batch_size)`` gives an epoch's micro-batches as dataset indices
     (default: a seeded shuffle). ``progress`` receives a ``StepReport`` after every step.
-    A phase already marked DONE returns its recorded outcome at once, its final weights loaded.
+    A run whose newest checkpoint records its outcome returns it at once, final weights loaded.
     """
     root = Path(checkpoint_dir)
     finished = _finished_outcome(root, model, settings)
@@ -172,10 +176,16 @@ def _start_run(model, dataset, collate_fn, settings, root, batch_order, hooks: H
 def _throughput_meter(model, settings: TrainSettings, accelerator: Accelerator, state: RunState) -> ThroughputMeter:
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
+    shape = encoder_shape(model)
+    # The matmul probe runs in the phase's precision (the StepRunner's autocast) and thread count.
+    bf16 = settings.bf16_on_cpu if accelerator.device.type == "cpu" else settings.bf16
     return ThroughputMeter(
-        flop_params=count_flop_params(model),
+        flop_params=shape.params,
+        layers=shape.layers,
+        hidden=shape.hidden,
         warmup_steps=settings.throughput_warmup_steps,
         peak_flops=settings.peak_flops,
+        peak_probe=peak_probe_for(accelerator.device, bf16),
         memory_probe=memory_probe_for(accelerator.device),
         carried=state.meter,
     )
@@ -211,17 +221,14 @@ def _resume_or_start(root, accelerator, model, optimizer, scheduler, settings) -
 
 
 def _finished_outcome(root: Path, model: torch.nn.Module, settings: TrainSettings) -> TrainOutcome | None:
-    """The recorded outcome of a finished phase, with its final weights loaded into ``model``."""
-    done = ckpt.read_done(root)
-    if done is None:
-        return None
+    """The outcome a finished run recorded in its final checkpoint, final weights loaded into ``model``."""
+    path, _ = ckpt.newest_valid_checkpoint(root)
+    done = ckpt.read_state(path) if path is not None else {}
+    if "outcome" not in done:
+        return None  # no checkpoint, or the run had not finished: resume it
     _check_same_settings(done["settings"], settings, root)
     outcome = _rooted(TrainOutcome.from_dict(done["outcome"]), root)
-    try:
-        ckpt.load_weights(model, outcome.final_checkpoint)
-    except ckpt.CheckpointError as error:
-        log.warning("DONE but its final checkpoint is unusable (%s): training again", error)
-        return None
+    ckpt.load_weights(model, outcome.final_checkpoint)
     outcome.steps_trained_this_call = 0
     return outcome
 
@@ -290,10 +297,12 @@ def _patience_exhausted(run: Run) -> bool:
 # --- checkpoints and the end -----------------------------------------------------------------
 
 
-def _save_checkpoint(run: Run) -> None:
+def _save_checkpoint(run: Run, outcome: TrainOutcome | None = None) -> None:
     state = run.state
     state.meter = run.meter.carry()
     document = {"settings": run.settings.trajectory_fields(), "run": state.to_dict()}
+    if outcome is not None:
+        document["outcome"] = outcome.to_dict()
     runner, keep = run.runner, run.settings.keep_checkpoints
     if run.accelerator.is_main_process:
         ckpt.save_checkpoint(run.root, state.step, run.model, runner.optimizer, runner.scheduler, document, keep)
@@ -313,18 +322,18 @@ def _finish(run: Run, steps_trained: int) -> TrainOutcome:
             _evaluate_and_select(run)
         state.status = "done"
     state.flush_loss()
-    if run.saved_step != state.step:
-        _save_checkpoint(run)
     outcome = _outcome(run, steps_trained)
+    # The final checkpoint carries the outcome (rewritten if this step was already saved): it is
+    # what a later call returns at once, so a finished run has exactly one record of its end.
+    _save_checkpoint(run, outcome)
     if run.accelerator.is_main_process:
-        ckpt.write_done(run.root, {"settings": run.settings.trajectory_fields(), "outcome": outcome.to_dict()})
-        ckpt.tidy_finished(run.root, run.root / outcome.final_checkpoint, _live_best_paths(run))
+        ckpt.tidy_finished(run.root, {run.root / outcome.final_checkpoint} | _live_best_paths(run))
     run.accelerator.wait_for_everyone()
     return _rooted(outcome, run.root)
 
 
 def _outcome(run: Run, steps_trained: int) -> TrainOutcome:
-    """The outcome with paths relative to the checkpoint folder (as DONE stores it)."""
+    """The outcome with paths relative to the checkpoint folder (as the final checkpoint stores it)."""
     state = run.state
     return TrainOutcome(
         status=state.status,

@@ -75,7 +75,7 @@ class TrainSettings(BaseModel):
         3, ge=0, description="Optimizer steps, at the start of each run, left out of the throughput rates."
     )
     peak_flops: float | None = Field(
-        None, gt=0, description="Peak FLOP/s of one device; when given, model FLOPs utilisation is reported."
+        None, gt=0, description="Peak FLOP/s of one device for MFU; unset: measured by a matmul probe at the phase's start and end."
     )
 
     @model_validator(mode="after")

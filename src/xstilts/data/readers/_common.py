@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -40,7 +41,54 @@ def read_text(path: Path) -> str:
         line = data.count(b"\n", 0, err.start) + 1
         bad = data[err.start]
         raise DataError(path, line, f"invalid UTF-8 (byte 0x{bad:02x} at offset {err.start})") from None
-    return text.removeprefix("\ufeff")
+    text = text.removeprefix("\ufeff")
+    stray = _STRAY_BOM.search(text)
+    if stray:
+        line = text.count("\n", 0, stray.start()) + 2
+        raise DataError(path, line, "byte-order mark (U+FEFF) at the start of the line: two files joined? remove it")
+    return text
+
+
+# A BOM opening a later line is what `cat a.tsv b.tsv` leaves; one standing alone as a field
+# (PAN-X ta tokens) or inside a sentence (XNLI hi) is data and is kept.
+_STRAY_BOM = re.compile("\n\ufeff(?=[^\\s])")
+# Deeper JSON than this is no dataset: json.loads would fail with a RecursionError.
+MAX_JSON_DEPTH = 500
+
+
+def deep_json_line(text: str, limit: int = MAX_JSON_DEPTH) -> int | None:
+    """The 1-based line where brackets nest deeper than ``limit`` (strings skipped), else None."""
+    depth, line, in_string, escaped = 0, 1, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif char in "]}":
+            depth -= 1
+        if char == "\n":
+            line += 1
+    return None
+
+
+def json_document(text: str, path: Path, first_line: int = 1) -> Any:
+    """json.loads with positions in errors; nesting too deep for Python is a DataError too."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DataError(path, first_line + err.lineno - 1, f"invalid JSON: {err.msg} at column {err.colno}") from None
+    except RecursionError:
+        line = first_line + (deep_json_line(text) or 1) - 1
+        raise DataError(path, line, f"JSON nested more than {MAX_JSON_DEPTH} levels deep") from None
 
 
 def numbered_lines(text: str) -> list[NumberedLine]:
@@ -72,10 +120,7 @@ def jsonl_records(path: Path) -> list[tuple[int, dict[str, Any]]]:
     for line_no, line in numbered_lines(read_text(path)):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise DataError(path, line_no, f"invalid JSON: {err.msg} at column {err.colno}") from None
+        record = json_document(line, path, line_no)
         if not isinstance(record, dict):
             raise DataError(path, line_no, f"expected a JSON object, found {type(record).__name__}")
         records.append((line_no, record))

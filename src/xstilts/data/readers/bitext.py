@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from xstilts.data.examples import BitextCorpus
 from xstilts.data.readers._common import numbered_lines, read_text, split_tsv
@@ -24,7 +24,8 @@ def read_bucc(
     """BUCC: `<prefix>.<src>`, `<prefix>.<tgt>` (`id<TAB>sentence`) and `<prefix>.gold` (`src-id<TAB>tgt-id`).
 
     `path` is the prefix (`.../zh-en.dev`) or any one of the three files. Languages default to
-    the pair in the name. A missing gold file (BUCC test) gives a corpus with no gold pairs.
+    the pair in the name. The gold file is required: without it every mined pair would score
+    F1 = 0 (XTREME's download script removes BUCC's test gold; evaluate dev then).
     """
     prefix = path.with_suffix("") if path.is_file() else path
     match = BUCC_LANGS.match(prefix.name)
@@ -38,7 +39,9 @@ def read_bucc(
     target_path = prefix.with_name(f"{prefix.name}.{target_lang}")
     gold_path = prefix.with_name(f"{prefix.name}.gold")
     source, target = _id_sentences(source_path), _id_sentences(target_path)
-    gold = _gold_pairs(gold_path, (source_path, source), (target_path, target)) if gold_path.exists() else ()
+    if not gold_path.is_file():
+        raise DataError(gold_path, None, "BUCC gold pairs file is missing; without it there is nothing to score against")
+    gold = _gold_pairs(gold_path, (source_path, source), (target_path, target))
     return BitextCorpus(source_lang, target_lang, source, target, gold)
 
 

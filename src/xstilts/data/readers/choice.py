@@ -57,7 +57,9 @@ def read_commonsenseqa_jsonl(path: Path, *, labels: Sequence[str] | None = None)
     for example_id, (line_no, record) in zip(ids, records):
         question = field(record, "question", path, line_no, (dict, str))
         stem, choice_labels, texts = CSQA_LAYOUTS[type(question)](record, path, line_no)
-        answer = record.get("answerKey") or None
+        answer = record.get("answerKey")
+        # Only an absent, null or empty answerKey means unlabelled (test files); 0 is a wrong label.
+        answer = None if answer is None or answer == "" else answer
         if answer is not None and answer not in choice_labels:
             raise DataError(path, line_no, f"answerKey {answer!r} is not one of {choice_labels}")
         label = None if answer is None else choice_labels.index(answer)
@@ -113,6 +115,10 @@ def read_hellaswag_jsonl(path: Path, *, labels: Sequence[str] | None = None) -> 
         endings = field(record, "endings", path, line_no, list)
         if not all(isinstance(ending, str) for ending in endings):
             raise DataError(path, line_no, "every entry of 'endings' should be a string")
+        # A choice head scores a fixed number of endings: none, or a count unlike the first row's, cannot be batched.
+        if not endings or (examples and len(endings) != len(examples[0].choices)):
+            wanted = f"{len(examples[0].choices)} like line {records[0][0]}" if examples else "at least one"
+            raise DataError(path, line_no, f"{len(endings)} endings; expected {wanted}")
         label = _choice_index(record.get("label"), len(endings), path, line_no)
         examples.append(ChoiceExample(example_id, context, question, tuple(endings), label))
     return examples
@@ -124,7 +130,7 @@ def _choice_index(raw: Any, n_choices: int, path: Path, line: int) -> int | None
         return None
     if isinstance(raw, int) and not isinstance(raw, bool):
         index = raw
-    elif isinstance(raw, str) and raw.strip().isdigit():
+    elif isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():  # not "²"
         index = int(raw)
     else:
         raise DataError(path, line, f"label {raw!r:.40} is not a choice index")

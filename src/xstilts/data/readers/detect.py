@@ -72,7 +72,7 @@ def _detect_jsonl(lines: list[str]) -> str | None:
     first = next((line for line in lines if line.strip()), "")
     try:
         record = json.loads(first)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return None
     keys = set(record) if isinstance(record, dict) else set()
     return next((name for needed, name in JSONL_SIGNATURES if needed <= keys), None)
@@ -99,7 +99,7 @@ def _detect_tsv(lines: list[str]) -> str | None:
 
 def _tagging_variant(rows: list[list[str]]) -> str | None:
     widths = {len(row) for row in rows}
-    if widths == {3} and all(row[0].isdigit() for row in rows):
+    if widths == {3} and all(row[0].isascii() and row[0].isdigit() for row in rows):
         return "wikiann_conll"
     if widths != {2}:
         return None

@@ -6,13 +6,12 @@ the document is handed to `line_of`, which re-parses with positions to name its 
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from xstilts.data.examples import Answer, SpanExample
-from xstilts.data.readers._common import read_text, unique_ids
+from xstilts.data.readers._common import json_document, read_text, unique_ids
 from xstilts.data.readers._json_positions import line_of
 from xstilts.errors import DataError
 
@@ -35,10 +34,7 @@ def read_squad_json(path: Path, *, labels: Sequence[str] | None = None) -> list[
     counting questions from 1 in file order. `labels` does not apply to spans.
     """
     text = read_text(path)
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise DataError(path, err.lineno, f"invalid JSON: {err.msg} at column {err.colno}") from None
+    document = json_document(text, path)
     try:
         examples = list(_examples(document))
     except _Misplaced as problem:
@@ -83,6 +79,11 @@ def _span_example(qa: Any, context: str, title: str, where: JsonPath) -> SpanExa
 def _answer(answer: Any, context: str, where: JsonPath) -> Answer:
     text = _get(answer, "text", str, where)
     start = _get(answer, "answer_start", int, where)
+    if not text.strip():
+        raise _Misplaced(where, "text", "the answer text is empty (an unanswerable question has no answers)")
+    if not 0 <= start <= len(context) - len(text):
+        message = f"answer_start {start} is outside the context ({len(context)} characters) for {text!r:.60}"
+        raise _Misplaced(where, "answer_start", message)
     found = context[start : start + len(text)] if start >= 0 else ""
     if found != text:
         message = (

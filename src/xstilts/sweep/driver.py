@@ -104,12 +104,14 @@ class SweepDriver:
     def _drive(self, pending: list[Trial]) -> None:
         while pending or self.running:
             self._start_ready(pending)
-            for result in self.runner.finished(timeout_s=0.5):
+            finished = self.runner.finished(timeout_s=0.5)
+            # A trial's last progress events reach the board before its result does.
+            for trial_id, event in self.runner.progress_events():
+                self.board.on_event(trial_id, event)
+            for result in finished:
                 trial = self.running.pop(result.trial_id)
                 if self._record(result, trial) in FINISHED_STATUSES:
                     self._discard_finished(trial)
-            for trial_id, event in self.runner.progress_events():
-                self.board.on_event(trial_id, event)
             self.board.refresh()
 
     def _start_ready(self, pending: list[Trial]) -> None:

@@ -1,4 +1,4 @@
-"""Tiny randomly initialised BERT encoders with the real e5 tokenizer, for fast unit tests.
+"""Tiny randomly initialised BERT encoders with the real e5 tokenizer, for tests and benchmarks.
 
 The full 250,002-piece vocabulary is kept (not remapped to a small one), so featurization,
 special-token ids and truncation behave exactly as with the real model; at hidden size 32

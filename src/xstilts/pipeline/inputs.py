@@ -1,4 +1,4 @@
-"""Examples and features for phases: split references resolved, leakage guarded, features cached."""
+"""Tokenizers, cached features and label lists for phases (what they read comes from reads.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import Any, Sequence
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from xstilts.data.examples import Example
-from xstilts.data.splits import SplitRef, read_split, translation_group
-from xstilts.errors import ConfigError
+from xstilts.data.splits import SplitRef
 from xstilts.features.cache import cached_featurize, feature_cache_key
 from xstilts.features.featureset import FeatureSet
 from xstilts.features.registry import featurize
 from xstilts.pipeline.context import PhaseContext
+from xstilts.pipeline.reads import languages_present
 from xstilts.tasks.registry import get_task
 
 
@@ -29,40 +29,8 @@ def load_tokenizer(encoder_dir: Path) -> PreTrainedTokenizerBase:
     return _tokenizer(str(encoder_dir))
 
 
-def training_examples(ref: SplitRef, ctx: PhaseContext, key: str) -> list[Example]:
-    """English examples of one split slice (concatenated over the split's files)."""
-    spec = get_task(ref.task)
-    lang = "en" if "en" in spec.split_languages(ref.split) else spec.split_languages(ref.split)[0]
-    examples = read_split(spec, ctx.data_dir, ref.split, lang)
-    chosen = [examples[i] for i in ref.lines(len(examples))]
-    if not chosen:
-        raise ConfigError(key, f"{ref} has no examples under {ctx.data_dir}")
-    return chosen
-
-
-def eval_examples(
-    ref: SplitRef, lang: str, ctx: PhaseContext, cap: int | None, guard: bool = True
-) -> tuple[list[Example], int]:
-    """Examples of one language for evaluation, minus lines any phase trained on.
-
-    Returns (examples, excluded), so the report can say how many lines the guard removed.
-    `guard=False` is for the English dev slice a phase selects on: it is registered as used
-    (so no language is *evaluated* on it) but must still be readable for selection.
-    """
-    spec = get_task(ref.task)
-    group = translation_group(spec, ref.split) if guard else None
-    examples = read_split(spec, ctx.data_dir, ref.split, lang)
-    kept = [i for i in ref.lines(len(examples)) if not ctx.trained.excludes(group, i)]
-    excluded = len(ref.lines(len(examples))) - len(kept)
-    if cap is not None:
-        kept = kept[:cap]
-    return [examples[i] for i in kept], excluded
-
-
 def available_languages(ref: SplitRef, ctx: PhaseContext, wanted: Sequence[str] | None) -> list[str]:
-    spec = get_task(ref.task)
-    langs = wanted or spec.split_languages(ref.split)
-    return [lang for lang in langs if spec.files(ctx.data_dir, ref.split, lang)]
+    return languages_present(ref, ctx.data_dir, list(wanted) if wanted else None)
 
 
 def features(

@@ -3,8 +3,8 @@
 A pipeline is a module with four functions:
 
     load_config(path, overrides) -> config        (a pydantic model: model_dump() works)
-    plan_trial(config) -> [PhasePlan]             (key, phase, task, done, train_examples,
-                                                   batch_size, max_length, model_source)
+    plan_trial(config) -> [PhaseNode]             (key, phase, task, done, train_examples,
+                                                   batch_size, max_length)
     run_trial(config, *, trial_id, progress) -> TrialResult
     time_phase_step(config, phase_plan, steps) -> seconds per optimizer step
 
@@ -26,7 +26,7 @@ from typing import Any, Callable, Sequence
 
 from xstilts.results import TrialResult
 
-DEFAULT_PIPELINE = "xstilts.sweep.pipeline"
+DEFAULT_PIPELINE = "xstilts.sweep.adapter"
 PIPELINE_FUNCTIONS = ("load_config", "plan_trial", "run_trial", "time_phase_step")
 
 
@@ -37,13 +37,13 @@ def load_config(path: Path, overrides: Sequence[str] = ()) -> Any:
 
 
 def plan_trial(config: Any) -> list[Any]:
-    from xstilts.pipeline.trial import plan_trial as plan
+    from xstilts.pipeline.execute import plan_trial as plan
 
     return plan(config)
 
 
 def run_trial(config: Any, *, trial_id: str, progress: Callable[[dict], None] | None = None) -> TrialResult:
-    from xstilts.pipeline.trial import run_trial as run
+    from xstilts.pipeline.execute import run_trial as run
 
     return run(config, trial_id=trial_id, progress=progress)
 
@@ -61,9 +61,9 @@ def preflight(config: Any) -> None:
 
 
 def discard_phase(config: Any, phase_plan: Any) -> None:
-    from xstilts.pipeline.planning import discard_trained_phase
+    from xstilts.pipeline.phases import discard
 
-    discard_trained_phase(config, phase_plan)
+    discard(phase_plan, Path(config.work_dir))
 
 
 @dataclass(frozen=True)

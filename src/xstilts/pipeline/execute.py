@@ -1,24 +1,22 @@
-"""One trial: intermediate -> target -> zero-shot for every target task, top to bottom.
+"""Execute one trial's graph: intermediate -> target -> zero-shot for every target task.
 
-The baseline is the same pipeline with no intermediate phase. Returns a TrialResult; the
-driver (CLI or sweep runner) alone writes it to the store.
+The baseline is the same graph with no intermediate phase. Returns a TrialResult; the
+driver (CLI or sweep driver) alone writes it to the store.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-import time
 import traceback
-from dataclasses import dataclass
-
 import torch
 
 from xstilts.config import RunConfig
-from xstilts.data.splits import SplitRef
 from xstilts.errors import XstiltsError
 from xstilts.pipeline import phases
+from xstilts.pipeline.artifacts import TaskArtifact
 from xstilts.pipeline.context import PhaseContext, Progress
+from xstilts.pipeline.graph import PhaseNode, TrialGraph
 from xstilts.results import CurvePoint, ScoreRow, TrialResult
 from xstilts.tasks.registry import get_task
 
@@ -44,30 +42,16 @@ def trial_params(config: RunConfig) -> dict:
     }
 
 
-def register_training_lines(config: RunConfig, ctx: PhaseContext) -> None:
-    """Every slice of a translated set used to train or select, before any phase runs, so the
-    guard holds even when the training phase itself is reused from an earlier run."""
-    inter = config.intermediate
-    for name in inter.task_names():
-        ctx.trained.add(SplitRef.parse(inter.train_split, name, "intermediate.train_split"))
-        if inter.dev_split:
-            ctx.trained.add(SplitRef.parse(inter.dev_split, name, "intermediate.dev_split"))
-    for task, target in config.targets.items():
-        train_text = target.train_split or get_task(task).english_train
-        if train_text:
-            ctx.trained.add(SplitRef.parse(train_text, task, f"targets.{task}.train_split"))
-        if target.dev_split:
-            ctx.trained.add(SplitRef.parse(target.dev_split, task, f"targets.{task}.dev_split"))
-
-
-def run_trial(config: RunConfig, *, trial_id: str, progress: Progress | None = None) -> TrialResult:
+def run_trial(config: RunConfig, *, trial_id: str, progress: Progress | None = None,
+              graph: TrialGraph | None = None) -> TrialResult:
+    """Build the trial's graph (bad input raises here, before anything is written) and run it."""
+    graph = graph or TrialGraph.build(config)
     if config.threads:
         torch.set_num_threads(config.threads)
-    ctx = PhaseContext.from_config(config, progress)
-    register_training_lines(config, ctx)
+    ctx = PhaseContext.for_graph(graph, progress)
     result = TrialResult(trial_id=trial_id, params=trial_params(config), status="running")
     try:
-        result.status = _run_phases(config, ctx, result)
+        result.status = _run_phases(graph, ctx, result)
     except XstiltsError:
         raise  # bad input: the caller reports one line and exits 2
     except Exception as err:  # a crash inside one trial must not take a sweep down
@@ -93,28 +77,34 @@ def storage_error(err: Exception) -> XstiltsError | None:
     return None
 
 
-def _run_phases(config: RunConfig, ctx: PhaseContext, result: TrialResult) -> str:
-    encoder = phases.base_encoder(ctx)
-    if config.intermediate.task != "none":
-        encoder = phases.intermediate(encoder, ctx)
-        if encoder is None:
-            return "diverged"
+def _run_phases(graph: TrialGraph, ctx: PhaseContext, result: TrialResult) -> str:
+    """The graph's nodes in order: base -> intermediate -> targets -> zero-shot and retrieval."""
+    encoder = phases.base_encoder(graph)
     status, trained = "done", {}
-    # Targets that borrow another target's model (model_from) come after the ones that train.
-    for name in sorted(config.targets, key=lambda task: config.targets[task].model_from is not None):
-        spec, source = get_task(name), config.targets[name].model_from
-        ctx.report(event="phase", phase="target", task=name)
-        if spec.kind == "retrieval":
-            predictions = phases.retrieval(encoder, spec, ctx)
+    for node in graph.planned():
+        ctx.report(event="phase", phase=node.phase, task=node.task)
+        if node.phase == "intermediate":
+            encoder = phases.intermediate(node, encoder, ctx)
+            if encoder is None:
+                return "diverged"
+        elif node.phase == "target":
+            trained[node.task] = phases.target(node, encoder, ctx)
+        elif node.phase == "retrieval":
+            result.scores.extend(_selections(phases.retrieval(node, encoder, ctx).scores))
         else:
-            artifact = phases.borrowed(trained.get(source), spec) if source else phases.target(encoder, spec, ctx)
+            artifact = _model_for(node, trained)
             if artifact is None:
-                status = "diverged"
+                status = "diverged"  # its target phase diverged: nothing to evaluate
                 continue
-            trained[name] = artifact
-            predictions = phases.zero_shot(artifact, spec, ctx)
-        result.scores.extend(_selections(predictions.scores))
+            result.scores.extend(_selections(phases.zero_shot(node, artifact, ctx).scores))
     return status
+
+
+def _model_for(node: PhaseNode, trained: dict) -> TaskArtifact | None:
+    """The target model a zero-shot node evaluates: its own task's, or the one it borrows."""
+    if node.borrows is None:
+        return trained[node.task]
+    return phases.borrowed(trained[node.borrows], get_task(node.task))
 
 
 def _selections(rows: list[ScoreRow]) -> list[ScoreRow]:
@@ -142,19 +132,6 @@ def _curves(ctx: PhaseContext) -> list[CurvePoint]:
     return points
 
 
-@dataclass
-class PhasePlan:
-    key: str
-    phase: str
-    task: str
-    done: bool
-    train_examples: int
-    batch_size: int
-    max_length: int
-    model_source: str
-
-
-def plan_trial(config: RunConfig) -> list[PhasePlan]:
-    from xstilts.pipeline.planning import plan_phases
-
-    return plan_phases(config)
+def plan_trial(config: RunConfig) -> list[PhaseNode]:
+    """The phases a trial computes, with their content keys and whether each is done."""
+    return TrialGraph.build(config).planned()

