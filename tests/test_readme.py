@@ -31,3 +31,39 @@ def test_architecture_lists_every_package():
     listed = set(re.findall(r"^\| `(\w+)/` \|", _architecture(), flags=re.MULTILINE))
     packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
     assert listed == packages
+
+
+def _readme_commands() -> list[list[str]]:
+    """Every `xstilts ...` command in the README's bash blocks, as argv after `xstilts`."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", text, flags=re.DOTALL):
+        for line in block.splitlines():
+            line = line.split("#", 1)[0]
+            for part in line.split("&&"):
+                words = part.split()
+                if words and words[0].endswith("xstilts"):
+                    commands.append(words[1:])
+    return commands
+
+
+def _cheap(argv: list[str]) -> list[str]:
+    """The same command made cheap: runs and studies are planned, not trained."""
+    if argv[0] == "run":
+        return [*argv, "--dry-run"] if "--dry-run" not in argv else argv
+    if argv[0] == "study":
+        return ["sweep", "plan", argv[1], "--no-calibrate"]
+    if argv[:2] == ["sweep", "plan"]:
+        return [*argv, "--no-calibrate"]
+    return argv
+
+
+def test_every_readme_command_runs(monkeypatch, capsys):
+    from xstilts.cli import main
+
+    monkeypatch.chdir(ROOT)  # the README's paths are relative to the repository
+    commands = _readme_commands()
+    assert len(commands) >= 4 and any(c[0] == "study" for c in commands)
+    for argv in commands:
+        assert main(_cheap(argv)) == 0, argv
+    assert "to run" in capsys.readouterr().out

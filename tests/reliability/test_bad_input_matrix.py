@@ -122,6 +122,59 @@ _run_override("override without '='", "seed", "'seed'")
 _run_override("override of a value with a section", "seed.x=1", "'seed.x'")
 
 
+# --- found by the trial graph / preflight, before anything is trained or written ---------------
+
+_run_override("retrieval layer past the encoder's layers", "model.retrieval_layer=99", "'model.retrieval_layer'")
+_run_override("intermediate slice past the end", "intermediate.train_split=train[99000000:]", "'intermediate.train_split'")
+_run_override("unknown split in a target's train_split", "targets.pawsx.train_split=pawsx:nosuch", "'targets.pawsx.train_split'")
+
+
+def _pack_copy(ctx: Ctx, edit: Callable[[Path], Path]) -> tuple[Path, Path]:
+    """The files the base config reads, copied under the case's folder; ``edit`` damages one
+    and returns it. Returns (config, damaged file)."""
+    copy = ctx.root / "data"
+    for name in ("target/pawsx/dev-en.tsv", "target/pawsx/dev-de.tsv", "intermediate/sst2/train.tsv",
+                 "intermediate/sst2/dev.tsv"):
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / name).write_bytes((ctx.data_dir / name).read_bytes())
+    damaged = edit(copy)
+    return ctx.edit_config(_set("data_dir", str(copy))), damaged
+
+
+@case("graph", "a translation with a line missing")
+def _translation_short(ctx: Ctx):
+    def drop_line(copy: Path) -> Path:
+        german = copy / "target/pawsx/dev-de.tsv"
+        lines = german.read_text(encoding="utf-8").splitlines(keepends=True)
+        german.write_text("".join(lines[:10] + lines[11:]), encoding="utf-8")
+        return german
+    config, damaged = _pack_copy(ctx, drop_line)
+    return ["run", config], str(damaged)
+
+
+@case("graph", "an English training file without labels")
+def _training_unlabelled(ctx: Ctx):
+    def drop_labels(copy: Path) -> Path:
+        english = copy / "target/pawsx/dev-en.tsv"
+        rows = [line.split("\t")[:2] for line in english.read_text(encoding="utf-8").splitlines()]
+        english.write_text("".join("\t".join(row) + "\n" for row in rows), encoding="utf-8")
+        return english
+    config, _ = _pack_copy(ctx, drop_labels)
+    return ["run", config], "'targets.pawsx.train_split'"
+
+
+@case("graph", "a custom target task the XTREME scorer does not know")
+def _custom_target(ctx: Ctx):
+    specs = ctx.root / "specs"
+    spec = yaml.safe_load((Path(__file__).resolve().parents[2] / "src/xstilts/tasks/specs/pawsx.yaml").read_text())
+    ctx.write("specs/mypawsx.yaml", yaml.safe_dump(spec | {"name": "mypawsx", "english_train": "mypawsx:dev"}))
+    import os
+    os.environ["XSTILTS_TASK_SPECS"] = str(specs)  # restored by the test's monkeypatch (see below)
+    def rename(config: dict) -> None:
+        config["targets"] = {"mypawsx": config["targets"]["pawsx"] | {"train_split": "mypawsx:dev[0:64]"}}
+    return ["run", ctx.edit_config(rename)], "'targets.mypawsx'"
+
+
 @case("config", "config is a folder")
 def _config_folder(ctx: Ctx):
     folder = ctx.root / "configs"
@@ -470,6 +523,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(klass, name, build, 
     root = tmp_path / "case"
     root.mkdir()
     monkeypatch.chdir(root)  # a default relative path (runs/...) would land here and be seen
+    monkeypatch.setenv("XSTILTS_TASK_SPECS", "")  # a case may point it at its own specs
     argv, expected = build(Ctx(root, data_dir, tiny_encoder))
     before = snapshot(tmp_path)
     code, lines = run_cli(capsys, *argv)
@@ -483,7 +537,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(klass, name, build, 
 def test_the_matrix_is_large_and_covers_every_class():
     classes = {klass for klass, _, _ in CASES}
     assert len(CASES) >= 60
-    assert {"config", "sweep", "reader", "score", "results", "report", "study", "tasks"} <= classes
+    assert {"config", "graph", "sweep", "reader", "score", "results", "report", "study", "tasks"} <= classes
 
 
 def test_every_reader_format_has_a_bad_input_case():

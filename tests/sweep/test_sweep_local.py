@@ -145,3 +145,18 @@ def test_progress_events_reach_the_table(tmp_path):
     rendered = io.StringIO()
     Console(file=rendered, width=200).print(board.table())
     assert all(t.trial_id in rendered.getvalue() for t in trials)
+
+
+def test_a_worker_whose_driver_is_already_gone_exits_without_running(tmp_path):
+    """A worker that starts after its driver died (its parent id is already the reaper's) must
+    not train an orphan trial that nobody records."""
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    request = tmp_path / "request.json"
+    request.write_text('{"not": "read"}', encoding="utf-8")  # never read: the worker exits first
+    done = subprocess.run([sys.executable, "-m", "xstilts.sweep.worker", str(request), str(gone.pid)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.config import RunConfig, TargetConfig
-from xstilts.data.splits import SplitRef
-from xstilts.errors import ConfigError
+from xstilts.data.splits import SplitRef, translation_group
+from xstilts.errors import ConfigError, DataError
 from xstilts.models.cache import default_cache_dir
 from xstilts.pipeline.keys import content_key, folder_stamp, memo_model_fingerprint, spec_fingerprint
 from xstilts.pipeline.reads import SplitRead, TrainedLines, english_of, languages_present, reported_as, resolve_read
@@ -93,6 +93,7 @@ class _Builder:
     def build(self) -> TrialGraph:
         from xstilts.models.sources import resolve_model_source
 
+        _check_scoreable(self.config.targets)
         model_dir = resolve_model_source(self.config.model.source, self.cache_dir)
         self._register_training_lines()
         encoder = self._add(PhaseNode("base", "", content_key("base", {"model": self._model_fingerprint(model_dir)}), done=True))
@@ -160,6 +161,7 @@ class _Builder:
         if cfg.dev_split:
             ref = SplitRef.parse(cfg.dev_split, cfg.task_names()[0], "intermediate.dev_split")
             dev = (resolve_read(ref, english_of(ref), self.data_dir, "intermediate.dev_split", cap=cfg.max_dev_examples),)
+        _check_labelled(reads + dev)
         mlm = self._mlm_reads()
         payload = self._settings(cfg.train, encoder=encoder.key, specs=[spec_fingerprint(get_task(n)) for n in cfg.task_names()],
                                  reads=[r.fingerprint for r in reads], dev=[r.fingerprint for r in dev],
@@ -193,6 +195,7 @@ class _Builder:
         if cfg.dev_split:
             dev_ref = SplitRef.parse(cfg.dev_split, task, f"{prefix}.dev_split")
             dev = (resolve_read(dev_ref, "en", self.data_dir, f"{prefix}.dev_split"),)
+        _check_labelled(train + dev)
         oracle = self._oracle_reads(task, cfg)
         payload = self._settings(cfg.train, encoder=encoder.key, spec=spec_fingerprint(spec),
                                  reads=[r.fingerprint for r in train], dev=[r.fingerprint for r in dev],
@@ -225,6 +228,8 @@ class _Builder:
             reads = [read for read in reads if read.lines]  # every line of a language was trained on
         if not reads:
             raise ConfigError(key, f"every evaluated line of {task} is trained or selected on; evaluate other lines")
+        _check_aligned(task, ref, reads, self.data_dir)
+        _check_labelled(reads)
         return tuple(reads)
 
     def _zero_shot(self, model: PhaseNode, task: str, cfg: TargetConfig) -> PhaseNode:
@@ -247,6 +252,37 @@ class _Builder:
                    "layer": self.config.model.retrieval_layer, "max_length": cfg.max_length, "cpu_bf16": self.config.cpu_bf16}
         return self._add(PhaseNode("retrieval", task, content_key("retrieval", payload), (encoder.key,), selects_on=others,
                                    evaluates=evaluates, max_length=cfg.max_length))
+
+
+def _check_scoreable(targets) -> None:
+    """Targets are scored by XTREME's scorer, which knows its nine tasks' file formats: a custom
+    target task (XSTILTS_TASK_SPECS) would only fail after training, so it fails here."""
+    from xstilts.metrics.formats import XTREME_TASK_FORMAT
+
+    for task in targets:
+        if task not in XTREME_TASK_FORMAT:
+            raise ConfigError(f"targets.{task}", f"{task} is not one of XTREME's tasks ({', '.join(XTREME_TASK_FORMAT)}), "
+                              "which xstilts scores; add other tasks as intermediate tasks")
+
+
+def _check_aligned(task: str, ref: SplitRef, reads: list[SplitRead], data_dir: Path) -> None:
+    """Files of a translation group are line-aligned: the guard excludes trained lines by number,
+    so a translation with missing or extra lines would be scored against the wrong sentences."""
+    spec = get_task(task)
+    if translation_group(spec, ref.split) is None or len({read.total for read in reads}) < 2:
+        return
+    reference = next((read for read in reads if read.language == "en"), reads[0])
+    odd = next(read for read in reads if read.total != reference.total)
+    path = spec.files(data_dir, ref.split, odd.language)[0][0]
+    raise DataError(path, None, f"has {odd.total} examples but its {reference.language} translation has "
+                    f"{reference.total}: the files of {ref.task}:{ref.split} must be line-aligned")
+
+
+def _check_labelled(reads) -> None:
+    for read in reads:
+        if read.unlabelled is not None:
+            raise ConfigError(read.key, f"{read} has examples without a label (the first: {read.unlabelled}); "
+                              "a phase can only train on or score labelled data")
 
 
 def _seen(examples: int, train) -> int:

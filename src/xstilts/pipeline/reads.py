@@ -45,6 +45,8 @@ class SplitRead:
     fingerprint: str  # content of exactly those examples
     key: str  # the config key that named this split, for errors
     excluded: int = 0  # lines the leakage guard removed
+    total: int = 0  # examples in the split's files for this language (all lines, before slicing)
+    unlabelled: str | None = None  # id ("file:line") of the first chosen example without a label
 
     def __str__(self) -> str:
         return f"{self.ref} ({self.language})"
@@ -84,23 +86,27 @@ def resolve_read(ref: SplitRef, language: str, data_dir: Path, key: str, *,
     # per process, keyed by the files' size and mtime so an edited file is read again.
     stamp = tuple((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path, _ in files)
     with reported_as(key):
-        lines, fingerprint, removed = _resolved(ref, language, Path(data_dir), excluded, cap, stamp, spec.model_dump_json())
-    return SplitRead(ref, language, lines, fingerprint, key, excluded=removed)
+        lines, fingerprint, removed, total, unlabelled = _resolved(ref, language, Path(data_dir), excluded, cap, stamp,
+                                                                   spec.model_dump_json())
+    return SplitRead(ref, language, lines, fingerprint, key, excluded=removed, total=total, unlabelled=unlabelled)
 
 
 @lru_cache(maxsize=4096)
 def _resolved(ref: SplitRef, language: str, data_dir: Path, excluded: tuple, cap: int | None,
-              stamp: tuple, spec_json: str) -> tuple[tuple[int, ...], str, int]:
+              stamp: tuple, spec_json: str) -> tuple[tuple[int, ...], str, int, int, str | None]:
     spec = TaskSpec.model_validate_json(spec_json)  # the definition the cache entry is keyed on
     if spec.kind == "retrieval":
-        return (), examples_fingerprint([read_bitext(spec, data_dir, ref.split, language)]), 0
+        corpus = read_bitext(spec, data_dir, ref.split, language)
+        return (), examples_fingerprint([corpus]), 0, len(corpus.source), None
     examples = read_split(spec, data_dir, ref.split, language)
     sliced = ref.lines(len(examples))
     if not sliced:
         raise ConfigError("split", f"{ref} selects no examples (the split has {len(examples)} in {language})")
     kept = [i for i in sliced if not any(start <= i and (stop is None or i < stop) for start, stop in excluded)]
     chosen = tuple(kept[:cap] if cap is not None else kept)
-    return chosen, examples_fingerprint(examples[i] for i in chosen), len(sliced) - len(kept)
+    # Readers accept unlabelled rows (test files); a phase that trains or scores on them cannot.
+    unlabelled = next((examples[i].id for i in chosen if getattr(examples[i], "label", 0) is None), None)
+    return chosen, examples_fingerprint(examples[i] for i in chosen), len(sliced) - len(kept), len(examples), unlabelled
 
 
 def load_examples(read: SplitRead, data_dir: Path) -> list[Example]:

@@ -8,6 +8,7 @@ before recording finds the result on the next run (``recover``) instead of rerun
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -67,7 +68,9 @@ class LocalRunner:
         request = self._request(trial, files)
         files.request.write_text(request.to_json(), encoding="utf-8")
         with open(files.log, "wb") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "xstilts.sweep.worker", str(files.request)],
+            # The driver's pid travels with the request: a worker that starts after its driver died
+            # must see that (its own parent id is then already the reaper's) and exit.
+            proc = subprocess.Popen([sys.executable, "-m", "xstilts.sweep.worker", str(files.request), str(os.getpid())],
                                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         self._procs[trial.trial_id] = (proc, request)
         self._offsets[trial.trial_id] = 0

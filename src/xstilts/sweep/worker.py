@@ -110,8 +110,10 @@ def die_with_parent(parent_pid: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    # The driver's pid, not os.getppid(): if the driver died while this process was starting,
+    # the parent id is already the reaper's and a check against it would pass.
+    die_with_parent(int(argv[1]) if len(argv) > 1 else os.getppid())
     request = TrialRequest.from_json(Path(argv[0]).read_text(encoding="utf-8"))
-    die_with_parent(os.getppid())
     progress = progress_appender(Path(request.progress_path)) if request.progress_path else None
     result = execute_trial(request, progress)
     atomic_write_text(request.result_path, result_to_json(result))
