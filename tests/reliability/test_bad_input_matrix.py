@@ -10,6 +10,7 @@ no lock file, no work dir, no report). No case trains anything.
 from __future__ import annotations
 
 import json
+from contextlib import closing
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -366,14 +367,14 @@ def _xstilts_store(path: Path) -> Path:
 
 
 def _foreign_sqlite(path: Path) -> Path:
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:  # closed at once: a lingering connection would tidy the WAL later
         db.execute("CREATE TABLE contacts (name TEXT, phone TEXT)")
         db.execute("INSERT INTO contacts VALUES ('a', '1')")
     return path
 
 
 def _same_names_other_columns(path: Path) -> Path:
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:  # closed at once: a lingering connection would tidy the WAL later
         for table in ("trials", "phases", "trial_phases", "scores", "curves", "calibrations"):
             db.execute(f"CREATE TABLE {table} (x INTEGER)")
     return path
@@ -381,7 +382,7 @@ def _same_names_other_columns(path: Path) -> Path:
 
 def _newer_schema(path: Path) -> Path:
     _xstilts_store(path)
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:  # closed at once: a lingering connection would tidy the WAL later
         db.execute("PRAGMA user_version = 99")
     return path
 

@@ -70,7 +70,8 @@ def run_cli(*args) -> tuple[int, str]:
 
 
 def test_results_command_filters_and_prints_json(store_path):
-    code, text = run_cli("results", str(store_path), "--where", "intermediate_task=sst2", "--format", "json")
+    code, text = run_cli("results", str(store_path), "--view", "scores", "--where", "intermediate_task=sst2",
+                         "--format", "json")
     assert code == 0
     rows = json.loads(text)
     assert {r["trial_id"] for r in rows} == {"t-sst2"} and len(rows) == 2
@@ -86,7 +87,7 @@ def test_results_command_phase_view_shows_estimate_and_actual(store_path):
 
 def test_results_command_writes_parquet(store_path, tmp_path):
     out = tmp_path / "out.parquet"
-    assert run_cli("results", str(store_path), "--format", "parquet", "--out", str(out))[0] == 0
+    assert run_cli("results", str(store_path), "--view", "scores", "--format", "parquet", "--out", str(out))[0] == 0
     assert len(pd.read_parquet(out)) == 4
 
 
@@ -95,3 +96,17 @@ def test_results_command_on_a_missing_store_exits_2_without_creating_it(tmp_path
     assert main(["results", str(missing)]) == 2
     assert not missing.exists()
     assert "no results store" in capsys.readouterr().err
+
+
+def test_the_default_view_is_one_row_per_trial_and_target_with_its_gain(store_path):
+    code, text = run_cli("results", str(store_path), "--format", "json")
+    assert code == 0
+    rows = {r["trial_id"]: r for r in json.loads(text)}
+    assert set(rows) == {"t-sst2", "t-base"}
+    # sst2: en 80.0 - 78.0 = 2.0, de 70.5 - 69.0 = 1.5; mean 1.75. The baseline has no gain.
+    assert rows["t-sst2"]["gain"] == pytest.approx(1.75) and rows["t-sst2"]["score"] == pytest.approx(75.25)
+    assert rows["t-sst2"]["languages"] == 2 and rows["t-sst2"]["examples_per_s"] == pytest.approx(50.0)
+    assert rows["t-base"]["gain"] is None and rows["t-base"]["score"] == pytest.approx(73.5)
+    code, table = run_cli("results", str(store_path))
+    assert code == 0 and "target_settings" not in table and len(table.splitlines()) == 3  # header + 2 rows
+

@@ -66,7 +66,7 @@ def test_run_then_results(tmp_path, capsys):
     store = tmp_path / "results.sqlite"
     assert main(["sweep", "run", str(path), "--workers", "2", "--pipeline", FAKE, "--store", str(store)]) == 0
     assert "3 done" in capsys.readouterr().out
-    assert main(["results", str(store), "--where", "language=ja", "--format", "csv"]) == 0
+    assert main(["results", str(store), "--view", "scores", "--where", "language=ja", "--format", "csv"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("trial_id,intermediate_task,batch_size") and len(lines) == 1 + 3
 

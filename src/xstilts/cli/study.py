@@ -49,7 +49,7 @@ def study_notes(base: RunConfig, trials: Sequence[Trial]) -> dict[str, str | dic
     tasks = list(dict.fromkeys(trial.config.intermediate.task for trial in trials))
     finished_ids: frozenset[str] = frozenset()
     if Path(base.store).is_file():
-        with ResultStore(base.store) as results:
+        with ResultStore(base.store, readonly=True) as results:  # the notes only read
             finished_ids = results.finished_trial_ids()
     finished = sum(trial.trial_id in finished_ids for trial in trials)
     return {"data_per_phase": data_per_phase(base, tasks),
