@@ -47,3 +47,9 @@ cached_peak
 
 # Benchmarks' floor on repetitions, checked by tests/benchmarks.
 MIN_REPETITIONS
+
+# PEP 562 module attribute hook (xstilts/features/__init__.py): loads names on first use.
+__getattr__
+
+# FeatureSet's count of examples (as len() counts features), read by the tagging tests.
+num_examples

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from xstilts.features import in_feature_order, length_grouped_batches, padding_stats
+from xstilts.features import length_grouped_batches, padding_stats
 
 
 def lengths_like_sentence_pairs(n: int = 5000, seed: int = 3) -> list[int]:
@@ -44,11 +44,3 @@ def test_eval_batches_are_fully_sorted():
     batches = length_grouped_batches(lengths, 3, shuffle=False)
     assert batches == [[1, 5, 3], [0, 4, 6], [2]]
     assert padding_stats(batches, lengths) == (3 * 9 + 3 * 5 + 1, sum(lengths))
-
-
-def test_outputs_return_to_feature_order():
-    lengths = [4, 1, 3, 2, 5]
-    batches = length_grouped_batches(lengths, 2, shuffle=False)
-    # Each "model output" row just echoes its feature's length.
-    outputs = [[lengths[i] for i in batch] for batch in batches]
-    assert in_feature_order(batches, outputs) == lengths

@@ -5,11 +5,11 @@ import pytest
 
 from xstilts.data.examples import TaggingExample
 from xstilts.errors import XstiltsError
+from tagging_checks import unpredicted_word_count
 from xstilts.features import (
     IGNORE_INDEX,
     featurize,
     tags_from_logits,
-    truncated_word_count,
 )
 from xstilts.features.tagging import word_windows
 
@@ -51,7 +51,7 @@ def test_first_subtoken_carries_the_word_label(tokenizer):
 def test_gold_logits_map_back_to_gold_tags(tokenizer):
     fs = featurize("tagging", EXAMPLES, tokenizer, max_length=64, labels=NER)
     assert tags_from_logits(fs, gold_logits(fs, len(NER)), NER) == [list(ex.tags) for ex in EXAMPLES]
-    assert truncated_word_count(fs) == 0
+    assert unpredicted_word_count(fs) == 0
 
 
 def word_index_logits(fs, num_labels: int) -> list[np.ndarray]:
@@ -94,7 +94,7 @@ def test_long_sentence_is_windowed_and_merged_back_in_word_order(tokenizer):
     assert tags[1] == [NER[w % len(NER)] for w in range(40)]
     assert tags_from_logits(fs, gold_logits(fs, len(NER)), NER) == [list(EXAMPLES[0].tags), list(long.tags),
                                                                     list(EXAMPLES[1].tags)]
-    assert truncated_word_count(fs) == 0
+    assert unpredicted_word_count(fs) == 0
 
 
 def test_windows_label_only_the_words_they_own(tokenizer):
@@ -126,7 +126,7 @@ def test_a_word_without_prediction_is_an_error_not_a_fallback_tag(tokenizer):
     fs.refs["owned_stop"][0] -= 1  # the first window no longer predicts its last word
     with pytest.raises(XstiltsError, match="1 words have no prediction"):
         tags_from_logits(fs, logits, NER)
-    assert truncated_word_count(fs) == 1
+    assert unpredicted_word_count(fs) == 1
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -179,6 +179,6 @@ def test_silent_words_in_a_windowed_sentence_are_repaired(tokenizer):
     words = [("a", "O"), ("", "B-PER")] + [(f"word{i}", "O") for i in range(40)] + [("", "B-LOC")]
     fs = featurize("tagging", [sentence("t", words)], tokenizer, max_length=24, labels=NER)
     assert fs.info["words_replaced_by_unk"] == 2 and len(fs) > 1
-    assert truncated_word_count(fs) == 0
+    assert unpredicted_word_count(fs) == 0
     tags = tags_from_logits(fs, gold_logits(fs, len(NER)), NER)[0]
     assert tags[:2] == ["O", "B-PER"] and tags[-1] == "B-LOC" and len(tags) == len(words)

@@ -106,3 +106,22 @@ def test_a_changed_model_folder_recomputes_everything(tmp_path, data_dir):
     shutil.rmtree(model)
     shutil.copytree(tiny_encoder_dir(tmp_path / "b", seed=1), model)  # retrained in place
     assert _changed(before, _keys(config)) == set(before)
+
+
+def test_a_second_build_reads_no_data_file_and_an_edit_is_seen(tmp_path, data_dir, tiny_encoder, monkeypatch):
+    """Resolved reads are kept on disk (graph-reads.json), keyed by the files' size and mtime:
+    a later process (a sweep worker, the next `sweep run`) builds the same graph without reading
+    the data, and an edited file is read again."""
+    from xstilts.pipeline import reads
+
+    copy = _copy_pack(data_dir, tmp_path / "copy")
+    config = load_config(tiny_config(tmp_path, copy, tiny_encoder, TARGETS))
+    first = _keys(config)
+    reads._resolved.cache_clear()  # as a new process would start
+    calls = []
+    original = reads._resolved.__wrapped__
+    monkeypatch.setattr(reads, "_resolved", lambda *args: calls.append(args[0]) or original(*args))
+    assert _keys(config) == first and calls == []
+    _flip_label(copy / "target/pawsx/dev-de.tsv", 105)
+    assert _changed(first, _keys(config)) == {("zero_shot", "pawsx")}
+    assert {str(ref) for ref in calls} == {"pawsx:dev[100:116]"}

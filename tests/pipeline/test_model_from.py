@@ -7,7 +7,8 @@ import pytest
 from pipeline_helpers import TRAIN, tiny_config
 from xstilts.config import load_config
 from xstilts.errors import ConfigError
-from xstilts.pipeline.execute import plan_trial, run_trial
+from xstilts.pipeline.execute import run_trial
+from xstilts.pipeline.graph import plan_trial
 
 QA = {"max_length": 128, "doc_stride": 32, "train": TRAIN}
 TARGETS = {

@@ -107,8 +107,7 @@ def test_a_pipeline_without_discard_phase_is_a_config_error(tmp_path, monkeypatc
 
 
 def test_the_real_pipeline_deletes_trained_folders_only(tmp_path):
-    from xstilts.pipeline.graph import PhaseNode
-    from xstilts.pipeline.phases import discard
+    from xstilts.pipeline.graph import PhaseNode, discard
 
     for phase in ("target", "zero_shot"):
         (tmp_path / phase / f"{phase}-k" / "ckpt").mkdir(parents=True)

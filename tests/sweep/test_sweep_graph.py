@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from xstilts.errors import ConfigError
-from xstilts.pipeline.execute import plan_trial
+from xstilts.pipeline.graph import plan_trial
 from xstilts.sweep.local import LocalRunner, TrialFiles
 from xstilts.sweep.adapter import Pipeline
 from xstilts.sweep.spec import load_sweep

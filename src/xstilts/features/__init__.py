@@ -1,32 +1,27 @@
 """Featurization: examples → tokenized features (with back-references), batching, caching,
-and predictions mapped back to examples."""
+and predictions mapped back to examples.
 
-from xstilts.features.batching import in_feature_order, length_grouped_batches, padding_stats
-from xstilts.features.cache import cached_featurize, feature_cache_key, tokenizer_fingerprint
-from xstilts.features.collate import make_collate
-from xstilts.features.featureset import FeatureSet
-from xstilts.features.labels import IGNORE_INDEX
-from xstilts.features.qa_postprocess import postprocess_qa
-from xstilts.features.registry import FEATURIZER_VERSION, FEATURIZERS, featurize
-from xstilts.features.storage import load_feature_set, save_feature_set
-from xstilts.features.tagging import tags_from_logits, truncated_word_count
+The names below are loaded on first use (PEP 562): planning a trial needs only the feature
+cache's fingerprints, and must not import torch through the collate functions.
+"""
 
-__all__ = [
-    "FEATURIZERS",
-    "FEATURIZER_VERSION",
-    "IGNORE_INDEX",
-    "FeatureSet",
-    "cached_featurize",
-    "feature_cache_key",
-    "featurize",
-    "in_feature_order",
-    "length_grouped_batches",
-    "load_feature_set",
-    "make_collate",
-    "padding_stats",
-    "postprocess_qa",
-    "save_feature_set",
-    "tags_from_logits",
-    "tokenizer_fingerprint",
-    "truncated_word_count",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_HOME = {
+    "length_grouped_batches": "batching", "padding_stats": "batching",
+    "cached_featurize": "cache", "feature_cache_key": "cache", "tokenizer_fingerprint": "cache",
+    "make_collate": "collate", "FeatureSet": "featureset", "IGNORE_INDEX": "labels",
+    "postprocess_qa": "qa_postprocess", "FEATURIZER_VERSION": "registry", "FEATURIZERS": "registry",
+    "featurize": "registry", "load_feature_set": "storage", "save_feature_set": "storage",
+    "tags_from_logits": "tagging",
+}
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'xstilts.features' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"xstilts.features.{_HOME[name]}"), name)

@@ -13,7 +13,6 @@ on PAN-X (about 12 sub-words a sentence, where one token is 8 %) 64 batches stil
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -48,22 +47,6 @@ def padding_stats(batches: Sequence[Sequence[int]], lengths: Sequence[int]) -> t
     padded = sum(len(batch) * max(lengths[i] for i in batch) for batch in batches if batch)
     real = sum(lengths[i] for batch in batches for i in batch)
     return padded, real
-
-
-def in_feature_order(batches: Sequence[Sequence[int]], batch_outputs: Sequence[Sequence[Any]]) -> list[Any]:
-    """Undo the batching order: output row j of batch b belongs to feature batches[b][j].
-
-    Rows keep their batch padding; `postprocess_qa` and `tags_from_logits` cut each row to its
-    feature's length.
-    """
-    total = sum(len(batch) for batch in batches)
-    ordered: list[Any] = [None] * total
-    for batch, outputs in zip(batches, batch_outputs, strict=True):
-        if len(outputs) != len(batch):
-            raise ValueError(f"a batch of {len(batch)} features has {len(outputs)} output rows")
-        for feature, row in zip(batch, outputs, strict=True):
-            ordered[feature] = row
-    return ordered
 
 
 def _longest_first(indices: np.ndarray, lengths: np.ndarray) -> np.ndarray:

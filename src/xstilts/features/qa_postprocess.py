@@ -23,7 +23,7 @@ def postprocess_qa(
     """Best-scoring span (start + end logit) over all windows of each example → its context text.
 
     Row f of the logits belongs to feature f (padding beyond the feature's length is ignored;
-    `in_feature_order` restores that order after length-grouped batching). Rows may be numpy
+    the predictor restores that order after length-grouped batching). Rows may be numpy
     arrays, lists or float32 CPU tensors.
     With `allow_null` (SQuAD v2), an example answers "" when its best null score (CLS start+end,
     minimum over windows as in the SQuAD v2 reference setup) beats the best span by more than

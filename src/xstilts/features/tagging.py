@@ -146,14 +146,6 @@ def tags_from_logits(
     return tags  # type: ignore[return-value]  # no None left
 
 
-def truncated_word_count(feature_set: FeatureSet) -> int:
-    """Words that no feature predicts (0 by construction: long sentences are windowed)."""
-    predicted = [0] * feature_set.num_examples
-    for feature, example in enumerate(feature_set.refs["example_index"]):
-        predicted[example] += len(_owned_positions(feature_set, feature))
-    return sum(n - p for n, p in zip(feature_set.examples["n_words"], predicted))
-
-
 def first_subtoken_positions(word_ids: Sequence[int]) -> list[int]:
     return [
         pos

@@ -130,8 +130,3 @@ def _curves(ctx: PhaseContext) -> list[CurvePoint]:
         for p in record.meta.pop("curve", []) or []:
             points.append(CurvePoint(phase_key=record.key, step=p["step"], train_loss=p["train_loss"], dev_score=p["dev_score"]))
     return points
-
-
-def plan_trial(config: RunConfig) -> list[PhaseNode]:
-    """The phases a trial computes, with their content keys and whether each is done."""
-    return TrialGraph.build(config).planned()

@@ -11,6 +11,8 @@ written.
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from xstilts.data.splits import SplitRef, translation_group
 from xstilts.errors import ConfigError, DataError
 from xstilts.models.cache import default_cache_dir
 from xstilts.pipeline.keys import content_key, folder_stamp, memo_model_fingerprint, spec_fingerprint
-from xstilts.pipeline.reads import SplitRead, TrainedLines, english_of, languages_present, reported_as, resolve_read
+from xstilts.pipeline.reads import ReadCache, SplitRead, TrainedLines, english_of, languages_present, reported_as, resolve_read
 from xstilts.tasks.registry import get_task
 from xstilts.train.settings import TrainSettings
 
@@ -79,6 +81,12 @@ class TrialGraph:
         return [n for n in self.nodes if n.phase != "base"]
 
 
+def plan_trial(config: RunConfig) -> list[PhaseNode]:
+    """The phases a trial computes, with their content keys and whether each is done (no torch
+    is imported: planning a finished sweep takes seconds)."""
+    return TrialGraph.build(config).planned()
+
+
 class _Builder:
     def __init__(self, config: RunConfig):
         self.config = config
@@ -89,6 +97,7 @@ class _Builder:
         self.work_dir = Path(config.work_dir)
         self.trained = TrainedLines()
         self.nodes: list[PhaseNode] = []
+        self.reads = ReadCache(self.cache_dir)
 
     def build(self) -> TrialGraph:
         from xstilts.models.sources import resolve_model_source
@@ -106,7 +115,11 @@ class _Builder:
                 self._retrieval(encoder, task, cfg)
             else:
                 self._zero_shot(trained[cfg.model_from or task], task, cfg)
+        self.reads.save()
         return TrialGraph(self.config, tuple(self.nodes), self.trained, model_dir, self.data_dir, self.cache_dir)
+
+    def _read(self, ref: SplitRef, language: str, key: str, **options) -> SplitRead:
+        return resolve_read(ref, language, self.data_dir, key, cache=self.reads, **options)
 
     def _model_fingerprint(self, model_dir: Path) -> str:
         return memo_model_fingerprint(str(model_dir), str(self.cache_dir), folder_stamp(model_dir))
@@ -155,12 +168,12 @@ class _Builder:
 
     def _intermediate(self, encoder: PhaseNode) -> PhaseNode:
         cfg, key = self.config.intermediate, "intermediate.train_split"
-        reads = tuple(resolve_read(ref, english_of(ref), self.data_dir, key)
+        reads = tuple(self._read(ref, english_of(ref), key)
                       for ref in (SplitRef.parse(cfg.train_split, name, key) for name in cfg.task_names()))
         dev = ()
         if cfg.dev_split:
             ref = SplitRef.parse(cfg.dev_split, cfg.task_names()[0], "intermediate.dev_split")
-            dev = (resolve_read(ref, english_of(ref), self.data_dir, "intermediate.dev_split", cap=cfg.max_dev_examples),)
+            dev = (self._read(ref, english_of(ref), "intermediate.dev_split", cap=cfg.max_dev_examples),)
         _check_labelled(reads + dev)
         mlm = self._mlm_reads()
         payload = self._settings(cfg.train, encoder=encoder.key, specs=[spec_fingerprint(get_task(n)) for n in cfg.task_names()],
@@ -185,16 +198,16 @@ class _Builder:
         langs = [lang for lang in languages_present(ref, self.data_dir, None) if lang != "en"]
         if not langs:
             raise ConfigError(key, f"{spec.name} has no non-English text under {self.data_dir}")
-        return tuple(resolve_read(ref, lang, self.data_dir, key) for lang in langs)
+        return tuple(self._read(ref, lang, key) for lang in langs)
 
     def _target(self, encoder: PhaseNode, task: str, cfg: TargetConfig) -> PhaseNode:
         spec, prefix = get_task(task), f"targets.{task}"
         ref = self._target_train_ref(task, cfg)
-        train = (resolve_read(ref, english_of(ref), self.data_dir, f"{prefix}.train_split"),)
+        train = (self._read(ref, english_of(ref), f"{prefix}.train_split"),)
         dev = ()
         if cfg.dev_split:
             dev_ref = SplitRef.parse(cfg.dev_split, task, f"{prefix}.dev_split")
-            dev = (resolve_read(dev_ref, "en", self.data_dir, f"{prefix}.dev_split"),)
+            dev = (self._read(dev_ref, "en", f"{prefix}.dev_split"),)
         _check_labelled(train + dev)
         oracle = self._oracle_reads(task, cfg)
         payload = self._settings(cfg.train, encoder=encoder.key, spec=spec_fingerprint(spec),
@@ -213,7 +226,7 @@ class _Builder:
         ref = SplitRef.parse(cfg.eval_split, task, key)
         with reported_as(key):
             langs = [lang for lang in languages_present(ref, self.data_dir, cfg.languages) if lang != "en"]
-        reads = (resolve_read(ref, lang, self.data_dir, key, guard=self.trained, cap=cfg.oracle_dev_examples) for lang in langs)
+        reads = (self._read(ref, lang, key, guard=self.trained, cap=cfg.oracle_dev_examples) for lang in langs)
         return tuple(read for read in reads if read.lines)
 
     def _evaluated(self, task: str, cfg: TargetConfig) -> tuple[SplitRead, ...]:
@@ -223,7 +236,7 @@ class _Builder:
             langs = languages_present(ref, self.data_dir, cfg.languages)
         if not langs:
             raise ConfigError(key, f"no files for {task}:{ref.split} in any language under {self.data_dir}")
-        reads = [resolve_read(ref, lang, self.data_dir, key, guard=self.trained, cap=cfg.max_eval_examples) for lang in langs]
+        reads = [self._read(ref, lang, key, guard=self.trained, cap=cfg.max_eval_examples) for lang in langs]
         if get_task(task).kind != "retrieval":
             reads = [read for read in reads if read.lines]  # every line of a language was trained on
         if not reads:
@@ -244,7 +257,7 @@ class _Builder:
         spec, evaluates = get_task(task), self._evaluated(task, cfg)
         # The dev split of the same languages, where BUCC's mining threshold is tuned.
         tuned_on = [split for split in spec.splits if split == "dev" != evaluates[0].ref.split]
-        others = tuple(resolve_read(SplitRef(task, split), read.language, self.data_dir, f"targets.{task}.eval_split")
+        others = tuple(self._read(SplitRef(task, split), read.language, f"targets.{task}.eval_split")
                        for split in tuned_on for read in evaluates if spec.files(self.data_dir, split, read.language))
         payload = {"encoder": encoder.key, "spec": spec_fingerprint(spec), "cap": cfg.max_eval_examples,
                    "evaluates": {r.language: r.fingerprint for r in evaluates},
@@ -293,3 +306,19 @@ def _seen(examples: int, train) -> int:
 
 def _mlm_size(reads: tuple[SplitRead, ...]) -> int:
     return sum(len(r.lines) for r in reads)
+
+
+def discard(node: PhaseNode, work_dir: Path) -> None:
+    """Delete a trained phase's folder (weights, checkpoints, DONE.json); a later trial listing
+    its key computes it again. The folder is first renamed out of its content address, so a kill
+    midway never leaves a DONE.json beside half-deleted weights."""
+    if node.phase not in TRAINED_PHASES:
+        return  # predictions and retrieval scores are small and stay
+    folder = node.folder(work_dir)
+    for leftover in folder.parent.glob(".discarded-*"):  # from a run killed while deleting
+        shutil.rmtree(leftover, ignore_errors=True)
+    if not folder.is_dir():
+        return
+    doomed = folder.with_name(f".discarded-{folder.name}-{os.getpid()}")
+    os.replace(folder, doomed)
+    shutil.rmtree(doomed, ignore_errors=True)

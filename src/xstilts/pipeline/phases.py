@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import shutil
 import time
 from dataclasses import asdict
@@ -32,7 +31,7 @@ from xstilts.pipeline import inputs
 from xstilts.pipeline import fitting
 from xstilts.pipeline.artifacts import EncoderArtifact, Predictions, TaskArtifact, task_model as _task_model
 from xstilts.pipeline.context import PhaseContext
-from xstilts.pipeline.graph import TRAINED_PHASES, PhaseNode, TrialGraph, phase_settings
+from xstilts.pipeline.graph import PhaseNode, TrialGraph, phase_settings
 from xstilts.pipeline.mixture_phase import mixture_intermediate
 from xstilts.pipeline.reads import load_examples
 from xstilts.results import PhaseRecord, ScoreRow
@@ -217,19 +216,3 @@ def _reused_record(done: dict) -> PhaseRecord:
     raw = dict(done["record"])
     raw["throughput"] = Throughput(**raw["throughput"]) if raw.get("throughput") else None
     return PhaseRecord(**raw)
-
-
-def discard(node: PhaseNode, work_dir: Path) -> None:
-    """Delete a trained phase's folder (weights, checkpoints, DONE.json); a later trial listing
-    its key computes it again. The folder is first renamed out of its content address, so a kill
-    midway never leaves a DONE.json beside half-deleted weights."""
-    if node.phase not in TRAINED_PHASES:
-        return  # predictions and retrieval scores are small and stay
-    folder = node.folder(work_dir)
-    for leftover in folder.parent.glob(".discarded-*"):  # from a run killed while deleting
-        shutil.rmtree(leftover, ignore_errors=True)
-    if not folder.is_dir():
-        return
-    doomed = folder.with_name(f".discarded-{folder.name}-{os.getpid()}")
-    os.replace(folder, doomed)
-    shutil.rmtree(doomed, ignore_errors=True)

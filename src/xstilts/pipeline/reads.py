@@ -8,6 +8,7 @@ phase computes and the key it is stored under can never disagree.
 from __future__ import annotations
 
 import contextlib
+import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Iterator
 from xstilts.data.examples import Example
 from xstilts.data.splits import SplitRef, read_bitext, read_split, translation_group
 from xstilts.errors import ConfigError
+from xstilts.io import atomic_write_text
 from xstilts.features.cache import examples_fingerprint
 from xstilts.tasks.registry import get_task
 from xstilts.tasks.spec import TaskSpec
@@ -71,8 +73,60 @@ def languages_present(ref: SplitRef, data_dir: Path, wanted: list[str] | None) -
     return [lang for lang in wanted or spec.split_languages(ref.split) if spec.files(data_dir, ref.split, lang)]
 
 
+class ReadCache:
+    """What resolving a read found (lines, fingerprint, counts), kept on disk between processes.
+
+    Reading 39 PAN-X dev files takes half a minute; a sweep's driver, its workers and every
+    later `sweep plan` or `sweep run` need the same reads. An entry is keyed by the read, the
+    files' paths, sizes and mtimes and the spec's definition, so an edited file or spec is read
+    again. Saved atomically; a damaged or unwritable cache file only costs reading again.
+    """
+
+    FILE = "graph-reads.json"
+
+    def __init__(self, cache_dir: Path):
+        self.path = Path(cache_dir) / self.FILE
+        try:
+            self.entries: dict = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.entries = {}
+        self.changed = False
+
+    def get(self, key: str):
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        lines = tuple(i for start, stop in entry["runs"] for i in range(start, stop))
+        return lines, entry["fingerprint"], entry["removed"], entry["total"], entry["unlabelled"]
+
+    def put(self, key: str, found: tuple) -> None:
+        lines, fingerprint, removed, total, unlabelled = found
+        self.entries[key] = {"runs": _runs(lines), "fingerprint": fingerprint, "removed": removed, "total": total,
+                             "unlabelled": unlabelled}
+        self.changed = True
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        try:
+            atomic_write_text(self.path, json.dumps(self.entries))
+        except OSError:
+            pass  # a read-only cache only costs reading the files again next time
+
+
+def _runs(lines: tuple[int, ...]) -> list[list[int]]:
+    """Consecutive line numbers as [start, stop) runs: a 20,000-line slice is one pair."""
+    runs: list[list[int]] = []
+    for i in lines:
+        if runs and runs[-1][1] == i:
+            runs[-1][1] = i + 1
+        else:
+            runs.append([i, i + 1])
+    return runs
+
+
 def resolve_read(ref: SplitRef, language: str, data_dir: Path, key: str, *,
-                 guard: TrainedLines | None = None, cap: int | None = None) -> SplitRead:
+                 guard: TrainedLines | None = None, cap: int | None = None, cache: ReadCache | None = None) -> SplitRead:
     """Read one language of a slice (readers raise DataError with file:line), drop lines the
     guard excludes, keep the first `cap`, and fingerprint what is left."""
     with reported_as(key):
@@ -85,9 +139,15 @@ def resolve_read(ref: SplitRef, language: str, data_dir: Path, key: str, *,
     # A sweep builds one graph per trial over the same files: each distinct read is resolved once
     # per process, keyed by the files' size and mtime so an edited file is read again.
     stamp = tuple((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path, _ in files)
-    with reported_as(key):
-        lines, fingerprint, removed, total, unlabelled = _resolved(ref, language, Path(data_dir), excluded, cap, stamp,
-                                                                   spec.model_dump_json())
+    spec_json = spec.model_dump_json()
+    entry = json.dumps([str(ref), language, excluded, cap, stamp, spec_json])
+    found = cache.get(entry) if cache is not None else None
+    if found is None:
+        with reported_as(key):
+            found = _resolved(ref, language, Path(data_dir), excluded, cap, stamp, spec_json)
+        if cache is not None:
+            cache.put(entry, found)
+    lines, fingerprint, removed, total, unlabelled = found
     return SplitRead(ref, language, lines, fingerprint, key, excluded=removed, total=total, unlabelled=unlabelled)
 
 

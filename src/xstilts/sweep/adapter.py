@@ -37,7 +37,7 @@ def load_config(path: Path, overrides: Sequence[str] = ()) -> Any:
 
 
 def plan_trial(config: Any) -> list[Any]:
-    from xstilts.pipeline.execute import plan_trial as plan
+    from xstilts.pipeline.graph import plan_trial as plan
 
     return plan(config)
 
@@ -61,7 +61,7 @@ def preflight(config: Any) -> None:
 
 
 def discard_phase(config: Any, phase_plan: Any) -> None:
-    from xstilts.pipeline.phases import discard
+    from xstilts.pipeline.graph import discard
 
     discard(phase_plan, Path(config.work_dir))
 
