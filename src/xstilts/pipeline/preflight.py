@@ -2,7 +2,8 @@
 
 Building the trial graph already reads every split the run touches (readers raise DataError
 with file:line), resolves the model source and checks every slice has examples. Preflight adds
-what the graph does not need: the checkpoint's config and weight headers parse, settings that
+what the graph does not need: nothing trained on is evaluated through another task (the
+overlap guard by content), the checkpoint's config and weight headers parse, settings that
 depend on the model (the retrieval layer) fit it, and the output folders (work dir, store,
 cache) can be written, so a read-only or misplaced path fails before training.
 """
@@ -19,6 +20,7 @@ from xstilts.config import RunConfig
 from xstilts.errors import ConfigError
 from xstilts.models.sources import SOURCE_KEY
 from xstilts.pipeline.graph import TrialGraph
+from xstilts.pipeline.overlap import check_no_overlap
 
 
 def _check_model(graph: TrialGraph) -> None:
@@ -64,6 +66,7 @@ def _check_outputs(graph: TrialGraph) -> None:
 def preflight(config: RunConfig, graph: TrialGraph | None = None) -> TrialGraph:
     """The trial's graph, once its inputs and outputs are known to be usable."""
     graph = graph or TrialGraph.build(config)
+    check_no_overlap(graph.nodes, graph.data_dir)
     _check_model(graph)
     _check_outputs(graph)
     return graph
