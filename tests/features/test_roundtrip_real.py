@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 from xstilts.data.readers import read
-from tagging_checks import unpredicted_word_count
-from xstilts.features import IGNORE_INDEX, featurize, postprocess_qa, tags_from_logits
+from tagging_checks import one_hot_gold, unpredicted_word_count
+from xstilts.features import featurize, postprocess_qa, tags_from_logits
 
 QA_FILES = {
     "xquad": "target/xquad/xquad.*.json",
@@ -121,16 +121,6 @@ def sample(examples: list, size: int, longest: int) -> list:
     by_length = sorted(range(len(examples)), key=lambda i: len(examples[i].tokens), reverse=True)
     keep = sorted(set(range(0, len(examples), step)) | set(by_length[:longest]))
     return [examples[i] for i in keep]
-
-
-def one_hot_gold(fs, num_labels: int) -> list[np.ndarray]:
-    rows = []
-    for labels in fs.inputs["labels"]:
-        row = np.zeros((len(labels), num_labels))
-        # Positions without a label get an arbitrary class: they must be ignored when mapping back.
-        row[np.arange(len(labels)), [num_labels - 1 if lab == IGNORE_INDEX else lab for lab in labels]] = 1.0
-        rows.append(row)
-    return rows
 
 
 @pytest.mark.parametrize("dataset", sorted(TAGGING_FILES))

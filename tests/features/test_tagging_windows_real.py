@@ -7,13 +7,11 @@ without a prediction; windowing must leave none.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from xstilts.data.splits import read_split
-from tagging_checks import unpredicted_word_count
+from tagging_checks import one_hot_gold, unpredicted_word_count
 from xstilts.features import (
-    IGNORE_INDEX,
     featurize,
     tags_from_logits,
 )
@@ -43,15 +41,6 @@ def words_cut_by_truncation(tokenizer, examples) -> int:
     return sum(len(ex.tokens) - len(set(encoded.word_ids(i)) - {None}) for i, ex in enumerate(examples))
 
 
-def gold_one_hot(fs, num_labels: int) -> list[np.ndarray]:
-    rows = []
-    for labels in fs.inputs["labels"]:
-        row = np.zeros((len(labels), num_labels))
-        row[np.arange(len(labels)), [num_labels - 1 if lab == IGNORE_INDEX else lab for lab in labels]] = 1.0
-        rows.append(row)
-    return rows
-
-
 @pytest.mark.parametrize("lang", ["ja", "zh"])
 def test_every_word_of_panx_dev_gets_a_prediction_at_128(lang, tokenizer, data_dir):
     spec = get_task("panx")
@@ -69,6 +58,6 @@ def test_every_word_of_panx_dev_gets_a_prediction_at_128(lang, tokenizer, data_d
     assert windowed == sum(n > MAX_LENGTH for n in featurize(
         "tagging", examples, tokenizer, max_length=4096, labels=spec.labels).lengths())
     # The gold labels of every word come back, in order, through the windows.
-    assert tags_from_logits(fs, gold_one_hot(fs, len(spec.labels)), spec.labels) == [
+    assert tags_from_logits(fs, one_hot_gold(fs, len(spec.labels)), spec.labels) == [
         list(ex.tags) for ex in examples
     ]

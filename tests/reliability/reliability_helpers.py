@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Callable, Any
 
 import yaml
 
@@ -68,3 +68,14 @@ def store_rows(path: Path) -> dict[str, list[tuple]]:
 def integrity(path: Path) -> str:
     with sqlite3.connect(path) as db:
         return db.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def set_key(path: str, value) -> Callable[[dict], None]:
+    """An edit of a config dict that sets one dotted key (making sections on the way)."""
+    def edit(config: dict) -> None:
+        *parents, last = path.split(".")
+        node = config
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return edit

@@ -13,7 +13,7 @@ import yaml
 
 from xstilts.config import load_config
 
-from reliability_helpers import phase_folders, run_cli
+from reliability_helpers import set_key, phase_folders, run_cli
 
 
 @dataclass(frozen=True)
@@ -23,16 +23,6 @@ class BadInput:
     overrides: tuple[str, ...] = ()  # "{folder}" stands for the case's folder
     edit: Callable[[dict], None] | None = None  # changes the YAML before it is written
     setup: Callable[[Path, Path], None] | None = field(default=None)  # (folder, tiny encoder)
-
-
-def _set(path: str, value) -> Callable[[dict], None]:
-    def edit(config: dict) -> None:
-        *parents, last = path.split(".")
-        node = config
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return edit
 
 
 def _model_copy(folder: Path, encoder: Path) -> Path:
@@ -58,10 +48,10 @@ def _not_a_checkpoint(folder: Path, encoder: Path) -> None:
 
 
 CASES = [
-    BadInput("unknown key in the file", "'intermediate.bogus'", edit=_set("intermediate.bogus", 1)),
+    BadInput("unknown key in the file", "'intermediate.bogus'", edit=set_key("intermediate.bogus", 1)),
     BadInput("unknown key as override", "'targets.pawsx.train.bogus'", ("targets.pawsx.train.bogus=1",)),
     BadInput("wrong type", "'intermediate.train.batch_size'", ("intermediate.train.batch_size=abc",)),
-    BadInput("wrong type in the file", "'targets.pawsx.languages'", edit=_set("targets.pawsx.languages", 7)),
+    BadInput("wrong type in the file", "'targets.pawsx.languages'", edit=set_key("targets.pawsx.languages", 7)),
     BadInput("batch size zero", "'targets.pawsx.train.batch_size'", ("targets.pawsx.train.batch_size=0",)),
     BadInput("batch size negative", "'intermediate.train.batch_size'", ("intermediate.train.batch_size=-8",)),
     BadInput("micro-batch above batch", "'intermediate.train'", ("intermediate.train.micro_batch_size=16",)),

@@ -21,7 +21,7 @@ import yaml
 
 from xstilts.metrics.xtreme import XTREME_TASK2LANGS
 
-from reliability_helpers import run_cli, write_run_config
+from reliability_helpers import set_key, run_cli, write_run_config
 
 
 @dataclass(frozen=True)
@@ -68,16 +68,6 @@ def case(klass: str, name: str):
     return register
 
 
-def _set(path: str, value) -> Callable[[dict], None]:
-    def edit(config: dict) -> None:
-        *parents, last = path.split(".")
-        node = config
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return edit
-
-
 # --- run configs ------------------------------------------------------------------------------
 
 def _run_edit(name: str, edit: Callable[[dict], None], expected: str) -> None:
@@ -113,10 +103,10 @@ _run_text("YAML nested 5000 deep", "a: " + "[" * 5000 + "]" * 5000 + "\n", "{pat
 _run_text("learning rate .inf in the file", "intermediate: {train: {learning_rate: .inf}}\ntargets: {pawsx: {}}\n",
           "'intermediate.train.learning_rate'")
 _run_text("a .nan in the file", "intermediate: {temperature: .nan}\ntargets: {pawsx: {}}\n", "'intermediate.temperature'")
-_run_edit("languages: []", _set("targets.pawsx.languages", []), "'targets.pawsx.languages'")
-_run_edit("unknown key", _set("intermediate.bogus", 1), "'intermediate.bogus'")
-_run_edit("mlm text task unknown", _set("intermediate.mlm", {"text_task": "nosuch"}), "'intermediate.mlm.text_task'")
-_run_edit("seed 10**30", _set("seed", 10**30), "'seed'")
+_run_edit("languages: []", set_key("targets.pawsx.languages", []), "'targets.pawsx.languages'")
+_run_edit("unknown key", set_key("intermediate.bogus", 1), "'intermediate.bogus'")
+_run_edit("mlm text task unknown", set_key("intermediate.mlm", {"text_task": "nosuch"}), "'intermediate.mlm.text_task'")
+_run_edit("seed 10**30", set_key("seed", 10**30), "'seed'")
 _run_override("learning rate .inf override", "intermediate.train.learning_rate=.inf", "'intermediate.train.learning_rate'")
 _run_override("learning rate -.inf override", "targets.pawsx.train.learning_rate=-.inf", "'targets.pawsx.train.learning_rate'")
 _run_override("override without '='", "seed", "'seed'")
@@ -139,7 +129,7 @@ def _pack_copy(ctx: Ctx, edit: Callable[[Path], Path]) -> tuple[Path, Path]:
         (copy / name).parent.mkdir(parents=True, exist_ok=True)
         (copy / name).write_bytes((ctx.data_dir / name).read_bytes())
     damaged = edit(copy)
-    return ctx.edit_config(_set("data_dir", str(copy))), damaged
+    return ctx.edit_config(set_key("data_dir", str(copy))), damaged
 
 
 @case("graph", "a translation with a line missing")
