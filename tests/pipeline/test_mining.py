@@ -171,8 +171,8 @@ def test_retrieve_languages_tunes_bucc_on_dev_and_applies_it_to_test(tmp_path, d
     from xstilts.config import load_config
     from xstilts.errors import DataError
     from xstilts.pipeline.context import PhaseContext
+    from xstilts.pipeline.graph import TrialGraph
     from xstilts.pipeline.retrieval import retrieve_languages
-    from xstilts.tasks.registry import get_task
 
     pack, local = data_dir / "target" / "bucc2018", tmp_path / "data" / "target" / "bucc2018"
     local.mkdir(parents=True)
@@ -185,9 +185,8 @@ def test_retrieve_languages_tunes_bucc_on_dev_and_applies_it_to_test(tmp_path, d
 
     def run(split: str) -> dict:
         target = {"bucc2018": {"eval_split": split, "max_eval_examples": 40, "max_length": 32, "languages": ["zh"]}}
-        config = load_config(tiny_config(tmp_path, tmp_path / "data", tiny_encoder, target))
-        ctx = PhaseContext(config=config, data_dir=tmp_path / "data", work_dir=tmp_path / "work", cache_dir=tmp_path / "cache")
-        _, meta = retrieve_languages(tiny_encoder, get_task("bucc2018"), config.targets["bucc2018"], tmp_path / split, ctx)
+        graph = TrialGraph.build(load_config(tiny_config(tmp_path, tmp_path / "data", tiny_encoder, target)))
+        _, meta = retrieve_languages(graph.node("retrieval"), tiny_encoder, tmp_path / split, PhaseContext.for_graph(graph))
         return meta["languages"]["zh"]
 
     dev, test = run("dev"), run("test")

@@ -130,8 +130,7 @@ def _line_ranges(config, data_dir):
         return translation_group(spec, ref.split) or tuple(str(p) for p, _ in spec.files(data_dir, ref.split, "en"))
 
     nodes = TrialGraph.build(config.model_copy(update={"data_dir": str(data_dir)})).nodes
-    trained = {(space(r.ref), r.ref.start, r.ref.stop, r.key) for n in nodes for r in (*n.trains_on, *n.selects_on)
-               if not r.key.endswith(".eval_split")}
+    trained = {(space(r.ref), r.ref.start, r.ref.stop, r.key) for n in nodes for r in (*n.trains_on, *n.selects_on)}
     evaluated = {(space(r.ref), r.ref.start, r.ref.stop, r.key) for n in nodes for r in n.evaluates}
     return sorted(trained, key=str), sorted(evaluated, key=str)
 

@@ -58,26 +58,22 @@ def _read_scorer(spec: TaskSpec, read: SplitRead, *, geometry: Geometry, encoder
     return score
 
 
-def _is_english_dev(read: SplitRead) -> bool:
-    return read.key.endswith(".dev_split")
-
-
 def english_dev_evaluator(spec: TaskSpec, reads: Sequence[SplitRead], *, geometry: Geometry, encoder_dir: Path,
                           labels: Sequence[str] | None, ctx: PhaseContext) -> Evaluator | None:
-    dev = [read for read in reads if _is_english_dev(read)]
-    if not dev:
+    if not reads:
         return None
-    score = _read_scorer(spec, dev[0], geometry=geometry, encoder_dir=encoder_dir, labels=labels, ctx=ctx)
+    score = _read_scorer(spec, reads[0], geometry=geometry, encoder_dir=encoder_dir, labels=labels, ctx=ctx)
     return Evaluator(fn=lambda model: {"english_dev": score(model)}, select_on=("english_dev",))
 
 
-def target_evaluator(spec: TaskSpec, reads: Sequence[SplitRead], *, geometry: Geometry, encoder_dir: Path,
+def target_evaluator(spec: TaskSpec, reads: Sequence[SplitRead], oracle: Sequence[SplitRead], *, geometry: Geometry,
+                     encoder_dir: Path,
                      labels: Sequence[str] | None, ctx: PhaseContext) -> Evaluator | None:
     """English dev (the realistic selector) and, when asked, target-language dev: the oracle of
     Keung et al. 2020, which selects on the evaluated languages themselves (an upper bound)."""
     options = {"geometry": geometry, "encoder_dir": encoder_dir, "labels": labels, "ctx": ctx}
     english = english_dev_evaluator(spec, reads, **options)
-    scorers = [_read_scorer(spec, read, **options) for read in reads if not _is_english_dev(read)]
+    scorers = [_read_scorer(spec, read, **options) for read in oracle]
     if english is None and not scorers:
         return None
 

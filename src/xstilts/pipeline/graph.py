@@ -45,7 +45,8 @@ class PhaseNode:
     key: str
     parents: tuple[str, ...] = ()
     trains_on: tuple[SplitRead, ...] = ()
-    selects_on: tuple[SplitRead, ...] = ()  # dev sets for model selection (English, oracle)
+    selects_on: tuple[SplitRead, ...] = ()  # English dev for model selection (BUCC: the threshold's dev)
+    oracle: tuple[SplitRead, ...] = ()  # target-language dev for the oracle selector: evaluated data by design
     evaluates: tuple[SplitRead, ...] = ()
     train_examples: int = 0  # examples seen over all epochs: what the planner charges
     batch_size: int = 0
@@ -215,7 +216,7 @@ class _Builder:
                                  oracle={r.language: r.fingerprint for r in oracle},
                                  max_length=cfg.max_length, doc_stride=cfg.doc_stride)
         return self._add(PhaseNode("target", task, content_key("target", payload), (encoder.key,), trains_on=train,
-                                   selects_on=dev + oracle, train_examples=_seen(len(train[0].lines), cfg.train),
+                                   selects_on=dev, oracle=oracle, train_examples=_seen(len(train[0].lines), cfg.train),
                                    batch_size=cfg.train.batch_size, max_length=cfg.max_length))
 
     def _oracle_reads(self, task: str, cfg: TargetConfig) -> tuple[SplitRead, ...]:

@@ -9,12 +9,10 @@ from typing import Any, Sequence
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from xstilts.data.examples import Example
-from xstilts.data.splits import SplitRef
 from xstilts.features.cache import cached_featurize, feature_cache_key
 from xstilts.features.featureset import FeatureSet
 from xstilts.features.registry import featurize
 from xstilts.pipeline.context import PhaseContext
-from xstilts.pipeline.reads import languages_present
 from xstilts.tasks.registry import get_task
 
 
@@ -27,10 +25,6 @@ def load_tokenizer(encoder_dir: Path) -> PreTrainedTokenizerBase:
     """One tokenizer per checkpoint dir per process: loading a 250k-piece vocabulary takes ~1 s,
     and a target phase asks for it once per evaluated language."""
     return _tokenizer(str(encoder_dir))
-
-
-def available_languages(ref: SplitRef, ctx: PhaseContext, wanted: Sequence[str] | None) -> list[str]:
-    return languages_present(ref, ctx.data_dir, list(wanted) if wanted else None)
 
 
 def features(

@@ -91,7 +91,7 @@ def target(node: PhaseNode, encoder: EncoderArtifact, ctx: PhaseContext) -> Task
             model = _task_model(encoder.path, spec.kind, labels, ctx)
         geometry = fitting.Geometry(cfg.max_length, cfg.doc_stride)
         shared = {"geometry": geometry, "encoder_dir": encoder.path, "labels": labels, "ctx": ctx}
-        evaluator = fitting.target_evaluator(spec, node.selects_on, **shared)
+        evaluator = fitting.target_evaluator(spec, node.selects_on, node.oracle, **shared)
         train_data = fitting.single_task_data(spec, examples, settings=settings, **shared)
         outcome, record = fitting.fit(model, train_data, settings=settings, out=out, node=node, evaluator=evaluator, ctx=ctx)
         weights = {k: best.path for k, best in outcome.best.items()} or {"final": outcome.final_checkpoint}
@@ -126,8 +126,7 @@ def retrieval(node: PhaseNode, encoder: EncoderArtifact, ctx: PhaseContext) -> P
     """Embed both sides with the encoder's pooled hidden states and search (Tatoeba) or mine (BUCC)."""
     from xstilts.pipeline.retrieval import retrieve_languages
 
-    spec = get_task(node.task)
-    return _evaluation(node, ctx, lambda out: retrieve_languages(encoder.path, spec, ctx.config.targets[spec.name], out, ctx))
+    return _evaluation(node, ctx, lambda out: retrieve_languages(node, encoder.path, out, ctx))
 
 
 def _evaluation(node: PhaseNode, ctx: PhaseContext, compute: Callable[[Path], tuple[list[ScoreRow], dict]]) -> Predictions:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-from xstilts.data.examples import Example
+from xstilts.data.examples import BitextCorpus, Example
 from xstilts.data.splits import SplitRef, read_bitext, read_split, translation_group
 from xstilts.errors import ConfigError
 from xstilts.io import atomic_write_text
@@ -177,3 +177,11 @@ def load_examples(read: SplitRead, data_dir: Path) -> list[Example]:
     if len(chosen) != len(read.lines) or examples_fingerprint(chosen) != read.fingerprint:
         raise ConfigError(read.key, f"{read} changed on disk after the run was planned; run again")
     return chosen
+
+
+def load_bitext(read: SplitRead, data_dir: Path) -> BitextCorpus:
+    """The bitext corpus a retrieval read was fingerprinted on."""
+    corpus = read_bitext(get_task(read.ref.task), data_dir, read.ref.split, read.language)
+    if corpus is None or examples_fingerprint([corpus]) != read.fingerprint:
+        raise ConfigError(read.key, f"{read} changed on disk after the run was planned; run again")
+    return corpus

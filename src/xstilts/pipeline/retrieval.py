@@ -19,9 +19,7 @@ import torch
 from accelerate.utils import send_to_device
 from transformers import AutoConfig
 
-from xstilts.config import TargetConfig
 from xstilts.data.examples import BitextCorpus
-from xstilts.data.splits import SplitRef, read_bitext
 from xstilts.errors import ConfigError
 from xstilts.features.batching import length_grouped_batches
 from xstilts.features.collate import make_collate
@@ -31,10 +29,11 @@ from xstilts.models.encoder_io import load_encoder
 from xstilts.models.retrieval import embed_sentences, pooled_layer
 from xstilts.pipeline import inputs
 from xstilts.pipeline.context import PhaseContext
+from xstilts.pipeline.reads import load_bitext
 from xstilts.pipeline.mining import mine
 from xstilts.pipeline.scoring import write_and_score, write_gold_file
 from xstilts.results import ScoreRow
-from xstilts.tasks.spec import TaskSpec
+from xstilts.tasks.registry import get_task
 
 
 @torch.no_grad()
@@ -102,15 +101,19 @@ def _bucc(src: np.ndarray, tgt: np.ndarray, corpus: BitextCorpus, tune: Callable
 SEARCHERS = {"tatoeba": _tatoeba, "bucc": _bucc}
 
 
-def retrieve_languages(encoder_dir: Path, spec: TaskSpec, cfg: TargetConfig, out: Path, ctx: PhaseContext) -> tuple[list[ScoreRow], dict]:
+def retrieve_languages(node, encoder_dir: Path, out: Path, ctx: PhaseContext) -> tuple[list[ScoreRow], dict]:
+    """Every language the graph node evaluates: embed, search (Tatoeba) or mine (BUCC), score.
+    The corpora are exactly the node's reads (whose fingerprints are in its key)."""
+    spec, cfg = get_task(node.task), ctx.config.targets[node.task]
     layer = _retrieval_layer(encoder_dir, ctx)
     # Layers above the pooled one cannot change its hidden states: not loading them halves the
     # cost of embedding at XTREME's middle layer.
     encoder = load_encoder(encoder_dir, num_layers=max(layer, 1)).eval().to(ctx.device)
     tokenizer = inputs.load_tokenizer(encoder_dir)
     batch = ctx.config.eval_batch_size
-    ref = SplitRef.parse(cfg.eval_split, spec.name, f"targets.{spec.name}.eval_split")
+    ref = node.evaluates[0].ref
     fmt = spec.sources(ref.split)[0].format
+    dev_of = {read.language: read for read in node.selects_on}  # BUCC dev, where the threshold is tuned
     rows, meta = [], {}
 
     def embeddings(corpus: BitextCorpus) -> tuple[np.ndarray, np.ndarray]:
@@ -118,10 +121,11 @@ def retrieve_languages(encoder_dir: Path, spec: TaskSpec, cfg: TargetConfig, out
             return (embed(encoder, tokenizer, list(corpus.source.values()), cfg.max_length, layer, batch),
                     embed(encoder, tokenizer, list(corpus.target.values()), cfg.max_length, layer, batch))
 
-    for lang in inputs.available_languages(ref, ctx, cfg.languages):
-        corpus = capped(read_bitext(spec, ctx.data_dir, ref.split, lang), cfg.max_eval_examples)
+    for read in node.evaluates:
+        lang = read.language
+        corpus = capped(load_bitext(read, ctx.data_dir), cfg.max_eval_examples)
         ctx.report(event="eval", phase="zero_shot", task=spec.name, language=lang)
-        tune = _dev_threshold(spec, ref, lang, cfg, ctx, embeddings) if fmt == "bucc" else None
+        tune = _dev_threshold(dev_of.get(lang), cfg, ctx, embeddings) if fmt == "bucc" else None
         predictions, gold, info = SEARCHERS[fmt](*embeddings(corpus), corpus, tune=tune)
         write_gold_file(spec, lang, gold, out / "gold")
         rows.append(write_and_score(spec, lang, predictions, out / "final", out / "gold", "final"))
@@ -138,9 +142,9 @@ def _retrieval_layer(encoder_dir: Path, ctx: PhaseContext) -> int:
         raise ConfigError("model.retrieval_layer", str(err)) from None
 
 
-def _dev_threshold(spec, ref, lang, cfg, ctx, embeddings) -> Callable | None:
-    """XTREME tunes the BUCC threshold on dev and applies it to test."""
-    if ref.split == "dev" or "dev" not in spec.splits or not spec.files(ctx.data_dir, "dev", lang):
+def _dev_threshold(read, cfg, ctx, embeddings) -> Callable | None:
+    """XTREME tunes the BUCC threshold on dev and applies it to test (None: no separate dev)."""
+    if read is None:
         return None
-    dev = capped(read_bitext(spec, ctx.data_dir, "dev", lang), cfg.max_eval_examples)
+    dev = capped(load_bitext(read, ctx.data_dir), cfg.max_eval_examples)
     return lambda: optimize_threshold(_candidates(*embeddings(dev), dev), dev.gold)
