@@ -150,7 +150,8 @@ def test_snli_no_consensus_rows_are_skipped_and_counted(tmp_path):
     # The hub copy carries no pairID, so only the ids differ.
     assert without_ids(examples) == without_ids(from_file)
     assert examples.skipped == from_file.skipped == 1
-    assert [e.id for e in examples] == ["dev-en:1", "dev-en:3"]
+    # Without an id column a row is named by its line in the spec's file (snli_1.0_dev.jsonl).
+    assert [e.id for e in examples] == ["snli_1.0_dev:1", "snli_1.0_dev:3"]
 
 
 def test_sst2_named_classes_map_to_the_glue_digit_labels(tmp_path):

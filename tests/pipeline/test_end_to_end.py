@@ -40,7 +40,12 @@ def test_nine_targets_end_to_end_then_rerun_trains_zero_steps(tmp_path, data_dir
     _stored_scores_match_the_written_files(first, tmp_path / "work")
     pawsx_langs = {r.language for r in first.scores if r.target_task == "pawsx" and r.selection == "english_dev"}
     assert pawsx_langs == {"en", "de", "zh"}
-    assert {r.selection for r in first.scores} == {"english_dev", "target_dev"}
+    assert {r.selection for r in first.scores} == {"english_dev", "target_dev", "trivial"}
+    # The trivial predictor is scored for every trained target's languages, never for retrieval.
+    trivial = {(r.target_task, r.language) for r in first.scores if r.selection == "trivial"}
+    assert trivial == {(r.target_task, r.language) for r in first.scores if r.selection == "english_dev"
+                       and r.target_task not in ("tatoeba", "bucc2018")}
+    assert all(r.value == 0.0 for r in first.scores if r.selection == "trivial" and r.target_task in ("xquad", "mlqa"))
     computed = [p for p in first.phases if p.computed]
     assert sum(p.meta.get("steps_trained_this_call", 0) for p in computed) > 0
     # XTREME-layout prediction files exist for every zero-shot language.

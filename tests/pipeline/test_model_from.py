@@ -27,7 +27,9 @@ def test_mlqa_is_scored_with_the_xquad_model_and_trains_nothing(tmp_path, data_d
     assert [p.task for p in result.phases if p.phase == "target"] == ["xquad"]
     assert sorted(p.task for p in result.phases if p.phase == "zero_shot") == ["mlqa", "xquad"]
     mlqa = {(r.language, r.selection): r.value for r in result.scores if r.target_task == "mlqa"}
-    assert set(mlqa) == {("en", "english_dev"), ("de", "english_dev"), ("en", "target_dev"), ("de", "target_dev")}
+    assert set(mlqa) == {("en", "english_dev"), ("de", "english_dev"), ("en", "target_dev"), ("de", "target_dev"),
+                         ("en", "trivial"), ("de", "trivial")}
+    assert mlqa[("en", "trivial")] == 0.0  # the empty answer
     # XQuAD's oracle picked on XQuAD languages: MLQA's oracle view falls back to English-dev weights.
     assert all(mlqa[(lang, "target_dev")] == mlqa[(lang, "english_dev")] for lang in ("en", "de"))
 

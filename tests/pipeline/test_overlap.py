@@ -33,3 +33,29 @@ def test_other_data_passes_and_the_guard_compared_something(tmp_path, data_dir, 
                                                       "train": TRAIN})
     # sst2 train and tydiqa train against xquad en and de: 2 x 2 pairs of different tasks.
     assert check_no_overlap(graph.nodes, graph.data_dir) == 4
+
+
+def _squad_questions_on_xquad_paragraphs(data_dir, stop: int) -> int:
+    """Counted independently of the guard: SQuAD dev questions (the first `stop`) whose paragraph
+    XQuAD translates."""
+    import json
+
+    xquad = json.loads((data_dir / "target/xquad/xquad.en.json").read_text(encoding="utf-8"))["data"]
+    contexts = {" ".join(p["context"].split()) for article in xquad for p in article["paragraphs"]}
+    squad = json.loads((data_dir / "intermediate/squad/dev-v1.1.json").read_text(encoding="utf-8"))["data"]
+    questions = [" ".join(p["context"].split()) for article in squad for p in article["paragraphs"] for _ in p["qas"]]
+    return sum(context in contexts for context in questions[:stop])
+
+
+def test_overlap_drop_removes_exactly_the_questions_on_xquad_paragraphs(tmp_path, data_dir, tiny_encoder):
+    intermediate = {"task": "squad", "train_split": "dev[0:810]", "max_length": 128, "train": TRAIN}
+    text = tiny_config(tmp_path, data_dir, tiny_encoder, {"xquad": {**XQUAD["xquad"], "languages": ["en"],
+                                                                     "max_eval_examples": None}}, intermediate)
+    refused = TrialGraph.build(load_config(text))
+    dropping = TrialGraph.build(load_config(text, overrides=["overlap=drop"]))
+    read = dropping.node("intermediate").trains_on[0]
+    expected = _squad_questions_on_xquad_paragraphs(data_dir, 810)
+    assert expected > 0 and read.dropped == expected and len(read.lines) == 810 - expected
+    assert check_no_overlap(dropping.nodes, dropping.data_dir) > 0  # compared, and nothing shared is left
+    # What the phase trains on changed, so its content key did too.
+    assert dropping.node("intermediate").key != refused.node("intermediate").key

@@ -31,6 +31,8 @@ def write_raw(tmp_path, data) -> object:
         ({"base": "base.yaml", "resources": {"num_gpus": -1}}, "resources.num_gpus"),
         ({"base": "base.yaml", "resources": {"gpus": 1}}, "resources.gpus"),
         ({"base": "base.yaml", "grid": {"seed": [[0, 1]]}}, "grid.seed[0]"),
+        ({"base": "base.yaml", "arms": [{"seed": [0]}, {"seed": []}]}, "arms"),
+        ({"base": "base.yaml", "arms": {"seed": [0]}}, "arms"),
         ({"grid": {"seed": [0]}}, "base"),
         ({"base": "missing.yaml"}, "base"),
         ("base: [unclosed", "<root>"),
@@ -63,3 +65,14 @@ def test_random_search_draws_a_seeded_subset(tmp_path):
     assert all(p in all_points for p in first) and len({repr(p) for p in first}) == 5
     too_many = load_sweep(write_sweep(tmp_path / "e", grid, search="random", samples=50, seed=0)).spec.points()
     assert len(too_many) == 12
+
+
+def test_grid_blocks_are_arms_whose_union_runs_seed_by_seed(tmp_path):
+    epochs_arm = {"seed": [0, 1], "intermediate.train.batch_size": [2, 4]}
+    steps_arm = {"seed": [0, 1], "intermediate.train.batch_size": [2, 4], "intermediate.train.max_steps": [3]}
+    points = load_sweep(write_sweep(tmp_path, epochs_arm, arms=[steps_arm])).spec.points()
+    assert len(points) == 8
+    assert [p["seed"] for p in points] == [0, 0, 0, 0, 1, 1, 1, 1]
+    # Within a seed: the first arm's points, then the second's, each in grid order.
+    assert [p.get("intermediate.train.max_steps") for p in points[:4]] == [None, None, 3, 3]
+    assert [p["intermediate.train.batch_size"] for p in points[:4]] == [2, 4, 2, 4]

@@ -142,9 +142,9 @@ def _overlap(a, b) -> bool:
 
 
 def test_full_study_trains_and_evaluates_on_disjoint_lines(data_dir):
-    """The NLI and QA stand-ins read the same files as the XNLI and QA targets: their line
-    ranges must not meet, so that no trial trains its target on intermediate data and every
-    trial evaluates the same held-out lines (the leakage guard would otherwise drop some)."""
+    """SQuAD v1.1 dev feeds both the SQuAD intermediate phase and the XQuAD target's training:
+    their line ranges (articles) must not meet, and nothing trained is evaluated (the leakage
+    guard would otherwise drop lines and trials would evaluate different examples)."""
     trials = _expanded(CONFIGS / "mini-study-full.yaml")
     shared_files = 0
     for trial in trials:
@@ -155,5 +155,23 @@ def test_full_study_trains_and_evaluates_on_disjoint_lines(data_dir):
                 assert not _overlap(a, b), f"{trial.trial_id}: {a[3]} and {b[3]} share lines"
             for e in evaluated:
                 assert not _overlap(a, e), f"{trial.trial_id}: {a[3]} trains on lines {e[3]} evaluates"
-    # The guard has something to check: the stand-ins do share files with the targets.
-    assert shared_files >= 2 * 27
+    # The check has something to check: every SQuAD trial reads the dev file three times.
+    squad_trials = sum(t.config.intermediate.task == "squad" for t in trials)
+    assert squad_trials == 30 and shared_files >= 3 * squad_trials
+
+
+def test_squad_intermediate_and_qa_target_train_on_disjoint_articles(data_dir):
+    """Disjoint by content, not only by line: no paragraph of the SQuAD intermediate phase is a
+    paragraph the XQuAD target trains on, and XQuAD's own paragraphs were dropped from both."""
+    from xstilts.pipeline.graph import TrialGraph
+    from xstilts.pipeline.reads import load_examples
+
+    trial = next(t for t in _expanded(CONFIGS / "mini-study-full.yaml") if t.config.intermediate.task == "squad")
+    graph = TrialGraph.build(trial.config.model_copy(update={"data_dir": str(data_dir)}))
+    contexts = {}
+    for phase in ("intermediate", "target"):
+        node = graph.node(phase, "squad" if phase == "intermediate" else "xquad")
+        contexts[phase] = {e.context for e in load_examples(node.trains_on[0], graph.data_dir)}
+        assert node.trains_on[0].dropped > 0  # XQuAD paragraphs were there and were left out
+    assert contexts["intermediate"] and contexts["target"]
+    assert not contexts["intermediate"] & contexts["target"]

@@ -1,4 +1,5 @@
-"""``xstilts data inspect``: read one data file and show what a pipeline would get from it."""
+"""``xstilts data inspect``: read one data file and show what a pipeline would get from it;
+``xstilts data download``: write tasks' hub splits as the files a data dir holds."""
 
 from __future__ import annotations
 
@@ -121,7 +122,55 @@ def inspect_command(
         _print_summary(summary)
 
 
+def download_command(
+    tasks: Optional[list[str]] = typer.Option(None, "--tasks", help="Tasks to fetch, comma-separated or repeated (e.g. pawsx,xnli,mnli)."),
+    for_config: Optional[Path] = typer.Option(None, "--for-config", help="Fetch every task this run config reads (its intermediate task, targets and the tasks their splits name); tasks without a hub entry are listed, not fetched."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder to write the data dir layout into (default with --for-config: the config's data_dir)."),
+    splits: Optional[str] = typer.Option(None, "--splits", help="Only these of our split names, comma-separated (e.g. dev,test); default: every split the hub serves."),
+    languages: Optional[str] = typer.Option(None, "--languages", help="Only these languages, comma-separated (e.g. en,de); default: all."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List each file, its hub source and whether it would be fetched or kept; load nothing."),
+) -> None:
+    """Write tasks' splits from the Hugging Face hub as the files data_dir expects, with MANIFEST.tsv.
+
+    Every split and language a task's spec maps to the hub is loaded through `datasets` (cached in
+    $HF_DATASETS_CACHE; $XSTILTS_HUB_MIRROR=<dir> reads <dir>/<owner>/<name>), written at the
+    spec's file path and format (target/pawsx/dev-de.tsv), checked to read back to the same
+    examples, and recorded in <out>/MANIFEST.tsv. Files whose MANIFEST row still matches are
+    kept: run it again to resume.
+    """
+    from xstilts.data.download import describe, download, plan, tasks_for_config
+    from xstilts.errors import ConfigError
+
+    names = [name.strip() for value in tasks or [] for name in value.split(",") if name.strip()]
+    if for_config is not None:
+        wanted = tasks_for_config(for_config)
+        hubless = [name for name in wanted if get_task(name).hub is None]
+        if hubless:  # CCGbank is licence-restricted; stand-ins and ANLI+ are built from other tasks' files
+            typer.echo(f"not on the hub, bring their files: {', '.join(hubless)}")
+        names += [name for name in wanted if name not in hubless]
+        if out is None:
+            from xstilts.config import load_config
+
+            out = load_config(for_config).resolved_data_dir()
+    if not names:
+        raise ConfigError("--tasks", "name the tasks to fetch (--tasks pawsx,xnli) or a run config (--for-config CONFIG)")
+    if out is None:
+        raise ConfigError("--out", "name the folder to write into (--out DIR)")
+    planned = plan(list(dict.fromkeys(names)), _listed(splits), _listed(languages))
+    if dry_run:
+        lines = describe(planned, out)
+        typer.echo("\n".join([*lines, f"{sum(line.startswith('fetch') for line in lines)} of {len(lines)} splits to fetch into {out}"]))
+        return
+    rows = download(planned, out)
+    typer.echo(f"{len(rows)} files in {out / 'MANIFEST.tsv'}; use it with data_dir: {out}")
+
+
+def _listed(value: str | None) -> list[str] | None:
+    return [item.strip() for item in value.split(",") if item.strip()] if value else None
+
+
 def register(app: typer.Typer) -> None:
-    data_app = typer.Typer(help="Look at data files.", no_args_is_help=True)
+    data_app = typer.Typer(help="Look at data files and fetch them from the Hugging Face hub.", no_args_is_help=True)
     data_app.command("inspect")(inspect_command)
+    data_app.command("download")(download_command)
     app.add_typer(data_app, name="data")

@@ -2,13 +2,21 @@
 
 A spec's `hub` entry names the dataset, its config (with {lang}, {code} or {name} filled in per
 language), the hub split behind each of our splits, and which hub column feeds which example
-field. Rows become the same example types the file readers return, so nothing downstream can
-tell whether a split came from a file or from the hub.
+field. Rows become the same example types the file readers return, with the ids the file
+reader gives the same examples written in the spec's file layout (see `HubRows.ids`), so a split
+read from the hub and the same split downloaded to files have the same fingerprint.
+
+`$XSTILTS_HUB_MIRROR=<dir>` reads `<owner>/<name>` from `<dir>/<owner>/<name>` (a folder laid out
+as the hub repo: parquet files and README `configs:` metadata) through the same
+`load_dataset(path, config, split=...)` call: offline tests and air-gapped machines.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from xstilts.data.examples import (
@@ -26,6 +34,9 @@ from xstilts.tasks.spec import HubSource, TaskSpec
 
 Row = Mapping[str, Any]
 Loader = Callable[..., Any]  # datasets.load_dataset(path, name, split=...) -> datasets.Dataset
+MIRROR_ENV = "XSTILTS_HUB_MIRROR"
+# Formats whose files open with a header row: the file reader numbers data rows from line 2.
+HEADER_LINES = {"glue_tsv": 1, "pawsx_final_tsv": 1, "cosmosqa_csv": 1, "anli_csv": 1}
 
 
 @dataclass(frozen=True)
@@ -39,16 +50,21 @@ class HubRows:
     where: str  # names the dataset, config and split in error messages
     split: str  # ours, not the hub's
     lang: str
+    stem: str = ""  # the stem of the split's file under the spec's pattern (e.g. dev-de)
 
-    def ids(self) -> list[str]:
-        """The dataset's own ids (the `id` field) if present and unique, else '<split>-<lang>:<row + 1>'.
+    def ids(self, lines: Sequence[int] | None = None) -> list[str]:
+        """The dataset's own ids (the `id` field) if present and unique, else '<stem>:<line>'.
 
-        The fallback is the id the XTREME file reader gives line i of `<split>-<lang>.tsv`, so
-        line-per-example tasks (PAWS-X, XNLI) get the same ids from the hub as from files.
+        The fallback is the id the file reader gives the example on that line of the split's
+        file in the spec's layout (`dev-de:7`); `lines` defaults to one example per line after
+        the format's header, as in PAWS-X, XNLI and GLUE files.
         """
         id_column = self.columns.get("id")
         own = [row[id_column] if id_column else None for _, row in self.rows]
-        return unique_ids(own, [f"{self.split}-{self.lang}:{index + 1}" for index, _ in self.rows])
+        if lines is None:
+            first = 1 + HEADER_LINES.get(self.spec.sources(self.split)[0].format, 0)
+            lines = [index + first for index, _ in self.rows]
+        return unique_ids(own, [f"{self.stem}:{line}" for line in lines])
 
     def text(self, row: Row, field: str) -> str:
         """The row's value for an optional text field; '' when the spec maps no column to it."""
@@ -91,13 +107,77 @@ def load_hub_split(
         raise ConfigError(f"{spec.name}.languages", f"task {spec.name!r} has no language {lang!r}")
     validate_hub_columns(spec)
     config = hub_config_name(spec, lang)
-    where = f"{hub.id} ({', '.join(filter(None, (config, hub.splits[split])))})"
+    where = _where(hub, config, split)
     dataset = _load_dataset(spec, hub, config, hub.splits[split], where, load)
     _check_columns_exist(spec, hub.columns, dataset.column_names, where)
+    dataset = _language_rows(spec, lang, dataset, where)
     rows, skipped = _kept_rows(dataset, hub.columns.get("label"), hub.skip_labels)
-    table = HubRows(spec, hub.columns, dataset.features, rows, where, split, lang)
+    table = HubRows(spec, hub.columns, dataset.features, rows, where, split, lang, _file_stem(spec, split, lang))
     mapped = KIND_MAPPINGS[spec.kind].build(table)
     return mapped if isinstance(mapped, BitextCorpus) else ExampleList(mapped, skipped=skipped)
+
+
+def hub_dataset(spec: TaskSpec, split: str, lang: str) -> Any:
+    """The loaded hub split behind one of our splits, before mapping (cached per process)."""
+    hub = _hub_source(spec)
+    config = hub_config_name(spec, lang)
+    return _load_dataset(spec, hub, config, hub.splits[split], _where(hub, config, split), None)
+
+
+def _where(hub: HubSource, config: str | None, split: str) -> str:
+    """The dataset, config and hub split, for error messages: 'google/xtreme (PAN-X.de, validation)'."""
+    return f"{hub.id} ({', '.join(filter(None, (config, hub.splits[split])))})"
+
+
+def hub_provides(spec: TaskSpec, split: str, lang: str) -> bool:
+    """Whether the spec's hub entry names this split and a config for this language."""
+    hub = spec.hub
+    if hub is None or split not in hub.splits or lang not in spec.split_languages(split):
+        return False
+    return "{name}" not in (hub.config or "") or lang in hub.names
+
+
+def mixes_languages(spec: TaskSpec) -> bool:
+    """A hub config without a language in its name that serves several languages (TyDiQA-GoldP's
+    `tydiqa` holds all nine): its rows are filtered by language."""
+    config = _hub_source(spec).config or ""
+    return len(spec.languages) > 1 and not any(key in config for key in ("{lang}", "{code}", "{name}"))
+
+
+def _language_rows(spec: TaskSpec, lang: str, dataset: Any, where: str) -> Any:
+    """The rows of one language from a config that mixes languages.
+
+    TyDiQA-GoldP ids open with the language's English name ('finnish-9221...-0'), which
+    `hub.names` gives per language; rows keep their order.
+    """
+    if not mixes_languages(spec):
+        return dataset
+    hub = _hub_source(spec)
+    if lang not in hub.names or "id" not in hub.columns:
+        message = f"{where} mixes languages: name each language's id prefix in hub.names and map hub.columns.id"
+        raise ConfigError(f"{spec.name}.hub.names", message)
+    prefix = f"{hub.names[lang]}-"
+    keep = [i for i, row_id in enumerate(dataset[hub.columns["id"]]) if str(row_id).startswith(prefix)]
+    return dataset.select(keep)
+
+
+def _file_stem(spec: TaskSpec, split: str, lang: str) -> str:
+    """The stem of the file the spec's first source names for this split and language."""
+    pattern = spec.sources(split)[0].pattern
+    return Path(pattern.format(lang=lang, code=spec.lang_codes.get(lang, lang))).stem
+
+
+def hub_path(hub_id: str) -> str:
+    """What `load_dataset` is given for a hub id: the id, or its folder in $XSTILTS_HUB_MIRROR."""
+    mirror = os.environ.get(MIRROR_ENV)
+    return str(Path(mirror) / hub_id) if mirror else hub_id
+
+
+def dataset_revision(dataset: Any) -> str:
+    """The revision a loaded split came from: the folder `datasets` caches it under, named by the
+    hub commit it resolved (or, for a local folder, by a hash of its files)."""
+    files = getattr(dataset, "cache_files", None) or []
+    return Path(files[0]["filename"]).parent.name if files else "in-memory"
 
 
 def validate_hub_columns(spec: TaskSpec) -> None:
@@ -126,7 +206,9 @@ def _load_dataset(
     from datasets.exceptions import DatasetsError
 
     try:
-        return (load or _default_loader())(hub.id, config, split=hub_split)
+        if load is not None:
+            return load(hub.id, config, split=hub_split)
+        return _cached_load(hub_path(hub.id), config, hub_split)
     except (OSError, ValueError, DatasetsError) as err:  # offline, HTTP, unknown config/split
         text = str(err).strip()
         reason = text.splitlines()[0] if text else type(err).__name__
@@ -137,10 +219,13 @@ def _load_dataset(
         raise ConfigError(f"{spec.name}.hub", message) from None
 
 
-def _default_loader() -> Loader:
+@lru_cache(maxsize=64)
+def _cached_load(path: str, config: str | None, hub_split: str) -> Any:
+    # One load per split and process: planning, the phase and the overlap guard read the same
+    # split; across processes the datasets cache (HF_DATASETS_CACHE) keeps the Arrow files.
     from datasets import load_dataset  # imported only here: it takes a second
 
-    return load_dataset
+    return load_dataset(path, config, split=hub_split)
 
 
 def _check_columns_exist(
@@ -157,7 +242,7 @@ def _kept_rows(
     dataset: Any, label_column: str | None, skip_labels: Sequence[Any]
 ) -> tuple[list[tuple[int, Row]], int]:
     """Rows with their indices, leaving out those whose label the spec skips (SNLI's -1)."""
-    rows = list(enumerate(dataset))
+    rows = list(enumerate(dataset.to_list() if hasattr(dataset, "to_list") else dataset))
     if label_column is None or not skip_labels:
         return rows, 0
     kept = [(index, row) for index, row in rows if row[label_column] not in skip_labels]
@@ -292,7 +377,7 @@ def _tagging(table: HubRows) -> list[TaggingExample]:
     names = _class_names(getattr(table.features[tags_column], "feature", None))
     by_index = dict(enumerate(names)) if names is not None else None
     examples = []
-    for example_id, (index, row) in zip(table.ids(), table.rows):
+    for example_id, (index, row) in zip(table.ids(_sentence_lines(table, tokens_column)), table.rows):
         tokens, raw_tags = row[tokens_column], row[tags_column]
         if len(tokens) != len(raw_tags):
             raise table.error(index, f"{len(tokens)} tokens but {len(raw_tags)} tags")
@@ -300,6 +385,16 @@ def _tagging(table: HubRows) -> list[TaggingExample]:
         _check_tags(table, index, raw_tags, tags)
         examples.append(TaggingExample(example_id, tuple(tokens), tags))
     return examples
+
+
+def _sentence_lines(table: HubRows, tokens_column: str) -> list[int]:
+    """The line each sentence starts on in the XTREME layout (a token per line, one blank line
+    between sentences): the tagging reader names a sentence by that line."""
+    lines, line = [], 1
+    for _, row in table.rows:
+        lines.append(line)
+        line += len(row[tokens_column]) + 1
+    return lines
 
 
 def _check_tags(table: HubRows, index: int, raw_tags: Sequence[Any], tags: Sequence[str | None]) -> None:

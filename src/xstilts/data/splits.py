@@ -3,17 +3,24 @@
 A slice selects examples by position, which for XTREME's line-per-example files is the line
 number. That makes "train on English dev lines 0-999, evaluate every language on lines
 1000-1999" expressible for any translated dev set, and lets the leakage guard reason in lines.
+
+Where a split comes from is decided here, once per split and language (`split_origin`): files
+under the data dir (`files`), the spec's Hugging Face dataset (`hub`), or files where present and
+the hub otherwise (`auto`). Both origins give the same example types with the same ids, so the
+same examples fingerprint alike whichever way they were read.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 
 from xstilts.data.examples import BitextCorpus, Example
+from xstilts.data.hub import MIRROR_ENV, dataset_revision, hub_config_name, hub_dataset, hub_path, hub_provides, load_hub_split
 from xstilts.errors import ConfigError
 from xstilts.tasks.spec import TaskSpec
 
@@ -62,8 +69,36 @@ def _read_file(fmt: str, path: Path, mtime_ns: int, labels: tuple[str, ...] | No
     return tuple(read(fmt, path, labels=list(labels) if labels is not None else None, **json.loads(options)))
 
 
-def read_split(spec: TaskSpec, data_dir: Path, split: str, lang: str) -> list[Example]:
-    """Every example of one split and language, concatenated over the split's files in order."""
+DATA_SOURCES = ("files", "hub", "auto")
+
+
+def split_origin(spec: TaskSpec, data_dir: Path, split: str, lang: str, source: str = "files") -> str | None:
+    """Where one split and language is read from under `source` ('files', 'hub' or 'auto'):
+    'files', 'hub', or None when that source has nothing for it."""
+    if source not in DATA_SOURCES:
+        raise ConfigError("data_source", f"unknown data source {source!r}; expected one of {', '.join(DATA_SOURCES)}")
+    if source != "hub" and spec.files(data_dir, split, lang):
+        return "files"
+    if source != "files" and hub_provides(spec, split, lang):
+        return "hub"
+    return None
+
+
+def split_stamp(spec: TaskSpec, data_dir: Path, split: str, lang: str, origin: str) -> tuple:
+    """What identifies the content of a split without reading it: the files' paths, sizes and
+    mtimes, or the hub dataset, config, split and the revision `datasets` resolved."""
+    if origin == "hub":
+        hub = spec.hub
+        config, hub_split = hub_config_name(spec, lang), hub.splits[split]
+        return (("hub", hub_path(hub.id), config, hub_split, _hub_revision(spec, split, lang)),)
+    return tuple((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path, _ in spec.files(data_dir, split, lang))
+
+
+def read_split(spec: TaskSpec, data_dir: Path, split: str, lang: str, origin: str = "files") -> list[Example]:
+    """Every example of one split and language: concatenated over the split's files in order,
+    or the hub split's rows."""
+    if origin == "hub":
+        return list(_hub_split(spec.model_dump_json(), split, lang, os.environ.get(MIRROR_ENV)))
     examples: list[Example] = []
     for path, source in spec.files(data_dir, split, lang):
         labels = tuple(spec.labels) if spec.labels is not None else None
@@ -72,7 +107,9 @@ def read_split(spec: TaskSpec, data_dir: Path, split: str, lang: str) -> list[Ex
     return examples
 
 
-def read_bitext(spec: TaskSpec, data_dir: Path, split: str, lang: str) -> BitextCorpus | None:
+def read_bitext(spec: TaskSpec, data_dir: Path, split: str, lang: str, origin: str = "files") -> BitextCorpus | None:
+    if origin == "hub":
+        return _hub_split(spec.model_dump_json(), split, lang, os.environ.get(MIRROR_ENV))
     from xstilts.data.readers import read
 
     files = spec.files(data_dir, split, lang)
@@ -80,3 +117,15 @@ def read_bitext(spec: TaskSpec, data_dir: Path, split: str, lang: str) -> Bitext
         return None
     path, source = files[0]
     return read(source.format, path, **source.options)
+
+
+@lru_cache(maxsize=64)
+def _hub_split(spec_json: str, split: str, lang: str, mirror: str | None) -> tuple | BitextCorpus:
+    # Cached per spec definition and mirror (the environment names it): planning, the phase and
+    # the overlap guard map the same rows once per process.
+    loaded = load_hub_split(TaskSpec.model_validate_json(spec_json), split, lang)
+    return loaded if isinstance(loaded, BitextCorpus) else tuple(loaded)
+
+
+def _hub_revision(spec: TaskSpec, split: str, lang: str) -> str:
+    return dataset_revision(hub_dataset(spec, split, lang))

@@ -124,7 +124,7 @@ def _fill_oracle(rows: list[ScoreRow]) -> list[ScoreRow]:
     if not with_oracle:
         return rows
     copies = [ScoreRow(r.target_task, r.language, r.metric, r.value, "target_dev")
-              for r in rows if r.target_task not in with_oracle]
+              for r in rows if r.target_task not in with_oracle and r.selection != "trivial"]
     return rows + copies
 
 

@@ -128,7 +128,9 @@ def fit(model: torch.nn.Module, training_data: TrainingData, *, settings: TrainS
               "steps_trained_this_call": outcome.steps_trained_this_call,
               "diverged_step": outcome.diverged_step, "last_finite_loss": outcome.last_finite_loss,
               "best": {k: {"step": b.step, "score": b.score} for k, b in outcome.best.items()},
-              "curve": curve, **outcome.meta},
+              "curve": curve, **outcome.meta,
+              # Examples the overlap guard left out of the training/selection reads (overlap: drop).
+              "overlap_dropped": {str(r): r.dropped for r in (*node.trains_on, *node.selects_on) if r.dropped}},
     )
     return outcome, record
 

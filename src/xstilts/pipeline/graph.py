@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.config import RunConfig, TargetConfig
-from xstilts.data.splits import SplitRef, translation_group
+from xstilts.data.splits import SplitRef, split_origin, translation_group
 from xstilts.errors import ConfigError, DataError
 from xstilts.models.cache import default_cache_dir
 from xstilts.pipeline.keys import content_key, folder_stamp, memo_model_fingerprint, spec_fingerprint
+from xstilts.pipeline.overlap import drop_overlapping
 from xstilts.pipeline.reads import ReadCache, SplitRead, TrainedLines, english_of, languages_present, reported_as, resolve_read
 from xstilts.tasks.registry import get_task
 from xstilts.train.settings import TrainSettings
@@ -53,6 +54,8 @@ class PhaseNode:
     max_length: int = 0
     done: bool = False  # its DONE.json exists in the work dir
     borrows: str | None = None  # zero_shot with model_from: the target task whose model it uses
+    # zero_shot: the model's training read, whose most frequent label the trivial predictor answers
+    trivial_from: SplitRead | None = None
 
     def folder(self, work_dir: Path) -> Path:
         return Path(work_dir) / self.phase / self.key
@@ -92,13 +95,14 @@ class _Builder:
     def __init__(self, config: RunConfig):
         self.config = config
         self.data_dir = config.resolved_data_dir()
-        if not self.data_dir.is_dir():
+        if config.data_source != "hub" and not self.data_dir.is_dir():
             raise ConfigError("data_dir", f"data dir not found: {self.data_dir}")
         self.cache_dir = Path(config.model.cache_dir) if config.model.cache_dir else default_cache_dir()
         self.work_dir = Path(config.work_dir)
         self.trained = TrainedLines()
         self.nodes: list[PhaseNode] = []
         self.reads = ReadCache(self.cache_dir)
+        self.evaluated: tuple[SplitRead, ...] = ()  # set by build() when overlap: drop
 
     def build(self) -> TrialGraph:
         from xstilts.models.sources import resolve_model_source
@@ -106,6 +110,8 @@ class _Builder:
         _check_scoreable(self.config.targets)
         model_dir = resolve_model_source(self.config.model.source, self.cache_dir)
         self._register_training_lines()
+        # overlap: drop needs every evaluated read before the training reads are built.
+        self.evaluated = self._all_evaluated() if self.config.overlap == "drop" else ()
         encoder = self._add(PhaseNode("base", "", content_key("base", {"model": self._model_fingerprint(model_dir)}), done=True))
         if self.config.intermediate.task != "none":
             encoder = self._intermediate(encoder)
@@ -120,7 +126,27 @@ class _Builder:
         return TrialGraph(self.config, tuple(self.nodes), self.trained, model_dir, self.data_dir, self.cache_dir)
 
     def _read(self, ref: SplitRef, language: str, key: str, **options) -> SplitRead:
-        return resolve_read(ref, language, self.data_dir, key, cache=self.reads, **options)
+        return resolve_read(ref, language, self.data_dir, key, cache=self.reads, source=self.config.data_source, **options)
+
+    def _trained_read(self, ref: SplitRef, language: str, key: str, **options) -> SplitRead:
+        """A read some phase trains or selects on, less what this run evaluates (overlap: drop)."""
+        return drop_overlapping(self._read(ref, language, key, **options), self.evaluated, self.data_dir)
+
+    def _all_evaluated(self) -> tuple[SplitRead, ...]:
+        """Every language of every evaluated split, whole: what is dropped does not depend on how
+        many lines a trial happens to evaluate (a larger eval cap must not leak), so the training
+        phases' keys do not either."""
+        reads = []
+        for task, cfg in self.config.targets.items():
+            if get_task(task).kind == "retrieval":
+                continue
+            key = f"targets.{task}.eval_split"
+            ref = SplitRef.parse(cfg.eval_split, task, key)
+            ref = SplitRef(ref.task, ref.split)  # the whole split, not the trial's slice
+            with reported_as(key):
+                langs = languages_present(ref, self.data_dir, cfg.languages, self.config.data_source)
+            reads += [self._read(ref, lang, key) for lang in langs]
+        return tuple(reads)
 
     def _model_fingerprint(self, model_dir: Path) -> str:
         return memo_model_fingerprint(str(model_dir), str(self.cache_dir), folder_stamp(model_dir))
@@ -169,12 +195,12 @@ class _Builder:
 
     def _intermediate(self, encoder: PhaseNode) -> PhaseNode:
         cfg, key = self.config.intermediate, "intermediate.train_split"
-        reads = tuple(self._read(ref, english_of(ref), key)
+        reads = tuple(self._trained_read(ref, english_of(ref), key)
                       for ref in (SplitRef.parse(cfg.train_split, name, key) for name in cfg.task_names()))
         dev = ()
         if cfg.dev_split:
             ref = SplitRef.parse(cfg.dev_split, cfg.task_names()[0], "intermediate.dev_split")
-            dev = (self._read(ref, english_of(ref), "intermediate.dev_split", cap=cfg.max_dev_examples),)
+            dev = (self._trained_read(ref, english_of(ref), "intermediate.dev_split", cap=cfg.max_dev_examples),)
         _check_labelled(reads + dev)
         mlm = self._mlm_reads()
         payload = self._settings(cfg.train, encoder=encoder.key, specs=[spec_fingerprint(get_task(n)) for n in cfg.task_names()],
@@ -196,7 +222,7 @@ class _Builder:
             spec = get_task(mlm.text_task)
         split = next(iter(spec.splits))
         ref = SplitRef(spec.name, split)
-        langs = [lang for lang in languages_present(ref, self.data_dir, None) if lang != "en"]
+        langs = [lang for lang in languages_present(ref, self.data_dir, None, self.config.data_source) if lang != "en"]
         if not langs:
             raise ConfigError(key, f"{spec.name} has no non-English text under {self.data_dir}")
         return tuple(self._read(ref, lang, key) for lang in langs)
@@ -204,11 +230,11 @@ class _Builder:
     def _target(self, encoder: PhaseNode, task: str, cfg: TargetConfig) -> PhaseNode:
         spec, prefix = get_task(task), f"targets.{task}"
         ref = self._target_train_ref(task, cfg)
-        train = (self._read(ref, english_of(ref), f"{prefix}.train_split"),)
+        train = (self._trained_read(ref, english_of(ref), f"{prefix}.train_split"),)
         dev = ()
         if cfg.dev_split:
             dev_ref = SplitRef.parse(cfg.dev_split, task, f"{prefix}.dev_split")
-            dev = (self._read(dev_ref, "en", f"{prefix}.dev_split"),)
+            dev = (self._trained_read(dev_ref, "en", f"{prefix}.dev_split"),)
         _check_labelled(train + dev)
         oracle = self._oracle_reads(task, cfg)
         payload = self._settings(cfg.train, encoder=encoder.key, spec=spec_fingerprint(spec),
@@ -226,7 +252,7 @@ class _Builder:
         key = f"targets.{task}.eval_split"
         ref = SplitRef.parse(cfg.eval_split, task, key)
         with reported_as(key):
-            langs = [lang for lang in languages_present(ref, self.data_dir, cfg.languages) if lang != "en"]
+            langs = [lang for lang in languages_present(ref, self.data_dir, cfg.languages, self.config.data_source) if lang != "en"]
         reads = (self._read(ref, lang, key, guard=self.trained, cap=cfg.oracle_dev_examples) for lang in langs)
         return tuple(read for read in reads if read.lines)
 
@@ -234,7 +260,7 @@ class _Builder:
         key = f"targets.{task}.eval_split"
         ref = SplitRef.parse(cfg.eval_split, task, key)
         with reported_as(key):
-            langs = languages_present(ref, self.data_dir, cfg.languages)
+            langs = languages_present(ref, self.data_dir, cfg.languages, self.config.data_source)
         if not langs:
             raise ConfigError(key, f"no files for {task}:{ref.split} in any language under {self.data_dir}")
         reads = [self._read(ref, lang, key, guard=self.trained, cap=cfg.max_eval_examples) for lang in langs]
@@ -247,19 +273,19 @@ class _Builder:
         return tuple(reads)
 
     def _zero_shot(self, model: PhaseNode, task: str, cfg: TargetConfig) -> PhaseNode:
-        evaluates = self._evaluated(task, cfg)
+        evaluates, trivial_from = self._evaluated(task, cfg), model.trains_on[0]
         payload = {"model": model.key, "spec": spec_fingerprint(get_task(task)), "cpu_bf16": self.config.cpu_bf16,
                    "evaluates": {r.language: r.fingerprint for r in evaluates},
-                   "max_length": cfg.max_length, "doc_stride": cfg.doc_stride}
+                   "max_length": cfg.max_length, "doc_stride": cfg.doc_stride, "trivial_from": trivial_from.fingerprint}
         return self._add(PhaseNode("zero_shot", task, content_key("zero_shot", payload), (model.key,), evaluates=evaluates,
-                                   max_length=cfg.max_length, borrows=cfg.model_from))
+                                   max_length=cfg.max_length, borrows=cfg.model_from, trivial_from=trivial_from))
 
     def _retrieval(self, encoder: PhaseNode, task: str, cfg: TargetConfig) -> PhaseNode:
         spec, evaluates = get_task(task), self._evaluated(task, cfg)
         # The dev split of the same languages, where BUCC's mining threshold is tuned.
         tuned_on = [split for split in spec.splits if split == "dev" != evaluates[0].ref.split]
         others = tuple(self._read(SplitRef(task, split), read.language, f"targets.{task}.eval_split")
-                       for split in tuned_on for read in evaluates if spec.files(self.data_dir, split, read.language))
+                       for split in tuned_on for read in evaluates if split_origin(spec, self.data_dir, split, read.language, self.config.data_source))
         payload = {"encoder": encoder.key, "spec": spec_fingerprint(spec), "cap": cfg.max_eval_examples,
                    "evaluates": {r.language: r.fingerprint for r in evaluates},
                    "selects_on": {f"{r.ref.split}/{r.language}": r.fingerprint for r in others},
@@ -287,7 +313,8 @@ def _check_aligned(task: str, ref: SplitRef, reads: list[SplitRead], data_dir: P
         return
     reference = next((read for read in reads if read.language == "en"), reads[0])
     odd = next(read for read in reads if read.total != reference.total)
-    path = spec.files(data_dir, ref.split, odd.language)[0][0]
+    files = spec.files(data_dir, ref.split, odd.language)
+    path = files[0][0] if files else f"{spec.hub.id} ({ref.split}, {odd.language})"  # read from the hub
     raise DataError(path, None, f"has {odd.total} examples but its {reference.language} translation has "
                     f"{reference.total}: the files of {ref.task}:{ref.split} must be line-aligned")
 
@@ -296,7 +323,8 @@ def _check_labelled(reads) -> None:
     for read in reads:
         if read.unlabelled is not None:
             raise ConfigError(read.key, f"{read} has examples without a label (the first: {read.unlabelled}); "
-                              "a phase can only train on or score labelled data")
+                              "a phase can only train on or score labelled data (XTREME's download blanks test labels: "
+                              "use dev, or labelled files from the hub)")
 
 
 def _seen(examples: int, train) -> int:

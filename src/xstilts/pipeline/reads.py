@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from xstilts.data.examples import BitextCorpus, Example
-from xstilts.data.splits import SplitRef, read_bitext, read_split, translation_group
+from xstilts.data.splits import SplitRef, read_bitext, read_split, split_origin, split_stamp, translation_group
 from xstilts.errors import ConfigError
 from xstilts.io import atomic_write_text
 from xstilts.features.cache import examples_fingerprint
@@ -49,6 +49,8 @@ class SplitRead:
     excluded: int = 0  # lines the leakage guard removed
     total: int = 0  # examples in the split's files for this language (all lines, before slicing)
     unlabelled: str | None = None  # id ("file:line") of the first chosen example without a label
+    origin: str = "files"  # data source hook: 'files' or 'hub', as data.splits.split_origin chose
+    dropped: int = 0  # examples the overlap guard left out (config overlap: drop)
 
     def __str__(self) -> str:
         return f"{self.ref} ({self.language})"
@@ -68,9 +70,10 @@ def english_of(ref: SplitRef) -> str:
     return "en" if "en" in langs else langs[0]
 
 
-def languages_present(ref: SplitRef, data_dir: Path, wanted: list[str] | None) -> list[str]:
+def languages_present(ref: SplitRef, data_dir: Path, wanted: list[str] | None, source: str = "files") -> list[str]:
     spec = get_task(ref.task)
-    return [lang for lang in wanted or spec.split_languages(ref.split) if spec.files(data_dir, ref.split, lang)]
+    return [lang for lang in wanted or spec.split_languages(ref.split)
+            if split_origin(spec, data_dir, ref.split, lang, source)]  # data source hook
 
 
 class ReadCache:
@@ -126,39 +129,43 @@ def _runs(lines: tuple[int, ...]) -> list[list[int]]:
 
 
 def resolve_read(ref: SplitRef, language: str, data_dir: Path, key: str, *,
-                 guard: TrainedLines | None = None, cap: int | None = None, cache: ReadCache | None = None) -> SplitRead:
+                 guard: TrainedLines | None = None, cap: int | None = None, cache: ReadCache | None = None,
+                 source: str = "files") -> SplitRead:
     """Read one language of a slice (readers raise DataError with file:line), drop lines the
     guard excludes, keep the first `cap`, and fingerprint what is left."""
     with reported_as(key):
         spec = get_task(ref.task)
-        files = spec.files(data_dir, ref.split, language)
-    if not files:
-        raise ConfigError(key, f"no files for {ref.task}:{ref.split} ({language}) under {data_dir}")
+        origin = split_origin(spec, data_dir, ref.split, language, source)  # data source hook
+    if origin is None:
+        where = {"files": f"under {data_dir}", "hub": "in its spec's hub entry"}.get(source, f"under {data_dir} or on the hub")
+        raise ConfigError(key, f"no {'files' if source == 'files' else 'data'} for {ref.task}:{ref.split} ({language}) {where}")
     group = translation_group(spec, ref.split) if guard is not None and spec.kind != "retrieval" else None
     excluded = tuple(guard.ranges.get(group or "", ())) if guard is not None else ()
     # A sweep builds one graph per trial over the same files: each distinct read is resolved once
     # per process, keyed by the files' size and mtime so an edited file is read again.
-    stamp = tuple((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path, _ in files)
+    with reported_as(key):
+        stamp = split_stamp(spec, data_dir, ref.split, language, origin)  # data source hook
     spec_json = spec.model_dump_json()
     entry = json.dumps([str(ref), language, excluded, cap, stamp, spec_json])
     found = cache.get(entry) if cache is not None else None
     if found is None:
         with reported_as(key):
-            found = _resolved(ref, language, Path(data_dir), excluded, cap, stamp, spec_json)
+            found = _resolved(ref, language, Path(data_dir), excluded, cap, stamp, spec_json, origin)
         if cache is not None:
             cache.put(entry, found)
     lines, fingerprint, removed, total, unlabelled = found
-    return SplitRead(ref, language, lines, fingerprint, key, excluded=removed, total=total, unlabelled=unlabelled)
+    return SplitRead(ref, language, lines, fingerprint, key, excluded=removed, total=total, unlabelled=unlabelled,
+                     origin=origin)
 
 
 @lru_cache(maxsize=4096)
 def _resolved(ref: SplitRef, language: str, data_dir: Path, excluded: tuple, cap: int | None,
-              stamp: tuple, spec_json: str) -> tuple[tuple[int, ...], str, int, int, str | None]:
+              stamp: tuple, spec_json: str, origin: str = "files") -> tuple[tuple[int, ...], str, int, int, str | None]:
     spec = TaskSpec.model_validate_json(spec_json)  # the definition the cache entry is keyed on
     if spec.kind == "retrieval":
-        corpus = read_bitext(spec, data_dir, ref.split, language)
+        corpus = read_bitext(spec, data_dir, ref.split, language, origin)
         return (), examples_fingerprint([corpus]), 0, len(corpus.source), None
-    examples = read_split(spec, data_dir, ref.split, language)
+    examples = read_split(spec, data_dir, ref.split, language, origin)
     sliced = ref.lines(len(examples))
     if not sliced:
         raise ConfigError("split", f"{ref} selects no examples (the split has {len(examples)} in {language})")
@@ -172,7 +179,7 @@ def _resolved(ref: SplitRef, language: str, data_dir: Path, excluded: tuple, cap
 def load_examples(read: SplitRead, data_dir: Path) -> list[Example]:
     """Exactly the examples a read was fingerprinted on (files are cached by mtime, and a file
     changed since the graph was built fails the fingerprint check instead of training on it)."""
-    examples = read_split(get_task(read.ref.task), data_dir, read.ref.split, read.language)
+    examples = read_split(get_task(read.ref.task), data_dir, read.ref.split, read.language, read.origin)
     chosen = [examples[i] for i in read.lines if i < len(examples)]
     if len(chosen) != len(read.lines) or examples_fingerprint(chosen) != read.fingerprint:
         raise ConfigError(read.key, f"{read} changed on disk after the run was planned; run again")
@@ -181,7 +188,7 @@ def load_examples(read: SplitRead, data_dir: Path) -> list[Example]:
 
 def load_bitext(read: SplitRead, data_dir: Path) -> BitextCorpus:
     """The bitext corpus a retrieval read was fingerprinted on."""
-    corpus = read_bitext(get_task(read.ref.task), data_dir, read.ref.split, read.language)
+    corpus = read_bitext(get_task(read.ref.task), data_dir, read.ref.split, read.language, read.origin)
     if corpus is None or examples_fingerprint([corpus]) != read.fingerprint:
         raise ConfigError(read.key, f"{read} changed on disk after the run was planned; run again")
     return corpus

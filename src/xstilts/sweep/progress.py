@@ -87,6 +87,10 @@ class TrialRow:
         return " ".join(parts)
 
 
+def _one_line(text: str) -> Text:
+    return Text(text, no_wrap=True, overflow="ellipsis")
+
+
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
@@ -239,13 +243,15 @@ class ProgressBoard:
 
     def view(self) -> Group:
         running = Table(box=None, pad_edge=False)
-        # The numbers keep their width on a narrow terminal; the label and phase give way.
+        # The numbers keep their width on a narrow terminal; the label and phase give way. Rich
+        # narrows only columns that may wrap, so those two may, and their cells do not (Text).
         for column, width in (("trial", 8), ("params", None), ("phase", None), ("step", 7), ("loss", 5),
                               ("ex/s", 5), ("ETA", 7)):
-            running.add_column(column, no_wrap=True, overflow="ellipsis", min_width=width, max_width=LABEL_WIDTH)
+            running.add_column(column, no_wrap=width is not None, overflow="ellipsis", min_width=width,
+                               max_width=LABEL_WIDTH)
         for row in self.rows.values():
             if row.status == "running":
-                running.add_row(row.trial_id[:8], row.label, row.phase,
+                running.add_row(row.trial_id[:8], _one_line(row.label), _one_line(row.phase),
                                 f"{row.step}/{row.total_steps or '?'}" if row.step is not None else "",
                                 f"{row.loss:.3g}" if row.loss is not None else "",
                                 f"{row.examples_per_s:.1f}" if row.examples_per_s else "",

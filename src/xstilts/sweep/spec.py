@@ -11,6 +11,13 @@
     resources: {num_cpus: 1, num_gpus: 0, max_retries: 3}   # per trial, for Ray
     keep_trained_models: false          # delete a trial's trained models once its scores are stored
 
+    arms:                               # more grids of the same study (optional)
+      - {intermediate.train.max_steps: [63], intermediate.train.batch_size: [8, 32], seed: [0, 1, 2]}
+
+The trials are the union of the grid's cross product and each arm's (e.g. an epochs-fixed grid
+and a fixed-steps arm). When the grid and every arm vary ``seed``, trials run seed by seed
+across them, so a study stopped early leaves whole seeds behind.
+
 Loading validates the file only; ``xstilts.sweep.trials`` turns it into trials.
 """
 
@@ -50,6 +57,9 @@ class SweepSpec(BaseModel):
     overrides: dict[str, Scalar] = Field(default_factory=dict, description="dotted.key: value for every trial.")
     search: Literal["grid", "random"] = "grid"
     grid: dict[str, list[Scalar]] = Field(default_factory=dict, description="dotted.key: [values] to cross.")
+    arms: list[dict[str, list[Scalar]]] = Field(
+        default_factory=list, description="More grids of the same study (e.g. a fixed-steps arm): the sweep's trials "
+        "are the union of the grid's and each arm's cross product.")
     samples: int | None = Field(None, gt=0, description="random search: how many grid points to draw.")
     seed: int | None = Field(None, ge=0, description="random search: seed of the draw.")
     resources: Resources = Field(default_factory=Resources)
@@ -58,31 +68,34 @@ class SweepSpec(BaseModel):
         "(those no unfinished trial of the sweep uses); predictions and scores stay. Saves ~1 GB per e5-small trial; "
         "rerunning such a trial outside the sweep trains them again.")
 
-    @field_validator("overrides", "grid")
+    @field_validator("overrides", "grid", "arms")
     @classmethod
-    def _dotted_keys(cls, value: dict) -> dict:
-        for key in value:
-            if not _DOTTED_KEY.match(key):
-                raise ValueError(f"{key!r} is not a dotted config key")
+    def _dotted_keys(cls, value: dict | list) -> dict | list:
+        for block in _blocks(value):
+            for key in block:
+                if not _DOTTED_KEY.match(key):
+                    raise ValueError(f"{key!r} is not a dotted config key")
         return value
 
-    @field_validator("overrides", "grid")
+    @field_validator("overrides", "grid", "arms")
     @classmethod
-    def _finite_numbers(cls, value: dict) -> dict:
-        for key, entry in value.items():
-            for item in entry if isinstance(entry, list) else [entry]:
-                if isinstance(item, float) and not math.isfinite(item):
-                    raise ValueError(f"{key}: must be a finite number (not .inf or .nan)")
+    def _finite_numbers(cls, value: dict | list) -> dict | list:
+        for block in _blocks(value):
+            for key, entry in block.items():
+                for item in entry if isinstance(entry, list) else [entry]:
+                    if isinstance(item, float) and not math.isfinite(item):
+                        raise ValueError(f"{key}: must be a finite number (not .inf or .nan)")
         return value
 
-    @field_validator("grid")
+    @field_validator("grid", "arms")
     @classmethod
-    def _non_empty_lists(cls, grid: dict[str, list]) -> dict[str, list]:
-        for key, values in grid.items():
-            if not values:
-                raise ValueError(f"{key}: needs at least one value")
-            if len({repr(v) for v in values}) != len(values):
-                raise ValueError(f"{key}: a value is listed twice")
+    def _non_empty_lists(cls, grid: dict | list) -> dict | list:
+        for block in _blocks(grid):
+            for key, values in block.items():
+                if not values:
+                    raise ValueError(f"{key}: needs at least one value")
+                if len({repr(v) for v in values}) != len(values):
+                    raise ValueError(f"{key}: a value is listed twice")
         return grid
 
     @model_validator(mode="after")
@@ -95,12 +108,21 @@ class SweepSpec(BaseModel):
 
     def points(self) -> list[dict[str, Scalar]]:
         """The grid points to run, in grid order (all of them, or a seeded sample)."""
-        keys = list(self.grid)
-        combos = list(itertools.product(*(self.grid[k] for k in keys)))
+        blocks = [self.grid, *self.arms]
+        points = [dict(zip(block, combo)) for block in blocks for combo in itertools.product(*block.values())]
         if self.search == "random":
-            picked = random.Random(self.seed or 0).sample(range(len(combos)), min(self.samples, len(combos)))
-            combos = [combos[i] for i in sorted(picked)]
-        return [dict(zip(keys, combo)) for combo in combos]
+            picked = random.Random(self.seed or 0).sample(range(len(points)), min(self.samples, len(points)))
+            points = [points[i] for i in sorted(picked)]
+        if len(blocks) > 1 and all("seed" in block for block in blocks):
+            # Seed by seed across arms (a stable sort keeps grid order within a seed).
+            order = list(dict.fromkeys(v for block in blocks for v in block["seed"]))
+            points.sort(key=lambda point: order.index(point["seed"]))
+        return points
+
+
+def _blocks(grid: dict | list) -> list[dict]:
+    """The blocks a validated field holds: one dict (grid, overrides) or a list of them (arms)."""
+    return grid if isinstance(grid, list) else [grid]
 
 
 @dataclass(frozen=True)

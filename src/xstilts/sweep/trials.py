@@ -29,8 +29,10 @@ PARAM_KEYS = {
     "batch_size": "intermediate.train.batch_size",
     "learning_rate": "intermediate.train.learning_rate",
     "seed": "seed",
+    # Set only in a fixed-steps arm: batch size then changes examples seen, not updates.
+    "max_steps": "intermediate.train.max_steps",
 }
-BASELINE_IRRELEVANT = ("batch_size", "learning_rate")
+BASELINE_IRRELEVANT = ("batch_size", "learning_rate", "max_steps")
 TARGET_PREFIX = "targets."
 TRIAL_ID_LENGTH = 12
 
