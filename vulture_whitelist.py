@@ -37,10 +37,6 @@ details
 # Looked up by name in cli/results.py's VIEWS table.
 phases_frame
 
-# The data-source route of issue 18 (datasets from the Hugging Face hub): tested in
-# tests/data/test_hub.py, wired into the phases by that issue.
-load_hub_split
-
 # The per-machine record of matmul probes (train/peak.py): read back by tests and by users who
 # compare a phase's probe with the machine's history.
 cached_peak

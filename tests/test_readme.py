@@ -55,6 +55,8 @@ def _cheap(argv: list[str]) -> list[str]:
         return ["sweep", "plan", argv[1], "--no-calibrate"]
     if argv[:2] == ["sweep", "plan"]:
         return [*argv, "--no-calibrate"]
+    if argv[:2] == ["data", "download"]:
+        return [*argv, "--dry-run"] if "--dry-run" not in argv else argv
     return argv
 
 

@@ -62,7 +62,7 @@ def test_single_level_settings_are_left_out_of_the_regression():
 def test_grid_counts_diverged_trials_and_keeps_cells_without_gains():
     frame = synthetic_results_frame(seeds=(0, 1), n_diverged=5, n_failed=2, rng_seed=4)
     trials = trial_table(frame)
-    grid = grid_effects(english_dev_gains(frame), trials, n_resamples=200)
+    grid = grid_effects(english_dev_gains(frame), trials)
     per_task = grid[grid["intermediate_task"] != ALL_TASKS]
     pooled = grid[grid["intermediate_task"] == ALL_TASKS]
     assert len(per_task) == 2 * 4 * 3 and len(pooled) == 4 * 3
@@ -76,7 +76,7 @@ def test_a_cell_whose_runs_all_diverged_still_shows():
     frame = synthetic_results_frame(seeds=(0,))
     frame.loc[(frame["batch_size"] == 64) & (frame["learning_rate"] == 1e-4), "status"] = "diverged"
     frame.loc[frame["status"] == "diverged", "score"] = np.nan
-    grid = grid_effects(english_dev_gains(frame), trial_table(frame), n_resamples=100)
+    grid = grid_effects(english_dev_gains(frame), trial_table(frame))
     cell = grid[(grid["batch_size"] == 64) & (grid["learning_rate"] == 1e-4) & (grid["intermediate_task"] == "mnli")]
     assert len(cell) == 1 and cell.iloc[0]["n_diverged"] == 1 and np.isnan(cell.iloc[0]["mean_gain"])
 

@@ -35,16 +35,16 @@ def test_smoke_study_writes_a_report(tmp_path, data_dir, monkeypatch, capsys):
         statuses = sorted(row[0] for row in db.execute("select status from trials"))
         tasks = {row[0] for row in db.execute("select distinct target_task from scores")}
     assert statuses == ["done", "done", "done"]  # baseline + 2 grid points
-    assert tasks == {"pawsx", "panx", "tatoeba", "bucc2018"}
+    assert tasks == {"xnli", "panx", "tatoeba", "bucc2018"}
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "sst2" in html and "<img" in html
+    assert "anli" in html and "<img" in html
     assert (out / "report.md").read_text(encoding="utf-8").startswith("# ")
     notes = yaml.safe_load((out / "study-notes.yaml").read_text(encoding="utf-8"))
     assert notes["trials"].startswith("3 of the sweep's 3 trials finished")
     # keep_trained_models: false — the models are gone once scored, the predictions stay.
     work = tmp_path / "work"
     assert not any((work / "intermediate").iterdir()) and not any((work / "target").iterdir())
-    assert len(list((work / "zero_shot").glob("*/DONE.json"))) == 3 * 2  # pawsx, panx
+    assert len(list((work / "zero_shot").glob("*/DONE.json"))) == 3 * 2  # xnli, panx
     assert len(list((work / "retrieval").glob("*/DONE.json"))) == 3 * 2  # tatoeba, bucc2018
 
     # --report-only reports what is stored and runs nothing (a long study can be looked at early).

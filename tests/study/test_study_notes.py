@@ -7,21 +7,29 @@ from pathlib import Path
 
 from xstilts.cli.study import data_per_phase, study_notes
 from xstilts.config import load_config
-from xstilts.results import TrialResult
+from xstilts.results import PhaseRecord, TrialResult
 from xstilts.store.sqlite import ResultStore
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
 def test_data_per_phase_names_every_intermediate_task_and_borrowed_models():
+    from xstilts.sweep.adapter import Pipeline
+    from xstilts.sweep.spec import load_sweep
+    from xstilts.sweep.trials import expand_sweep
+
     base = load_config(CONFIGS / "mini-study-full-base.yaml")
-    notes = data_per_phase(base, ["none", "sst2", "nli_standin", "qa_standin"])
-    assert notes["intermediate"].startswith("sst2, nli_standin, qa_standin: train[0:1000] x 1 epoch(s)")
-    assert notes["mlqa"].startswith("the model trained for xquad; evaluate dev, at most 40 per language")
-    assert notes["xquad"].startswith("train tydiqa:train[1150:1450] x 2 epoch(s)")
+    trials = expand_sweep(load_sweep(CONFIGS / "mini-study-full.yaml"), Pipeline())
+    notes = data_per_phase(base, [trial.config for trial in trials])
+    # One entry per distinct intermediate setup, each task with its own splits (arms).
+    assert notes["intermediate"].startswith("sst2: train[0:1000] x 1 epoch(s), max length 128; anli: dev[0:1000]")
+    assert "squad: dev[0:1150]" in notes["intermediate"] and "commonsenseqa: train[0:1000]" in notes["intermediate"]
+    assert "anli: dev[0:2100] x 1 epoch(s) (at most 63 steps)" in notes["intermediate"]
+    assert notes["mlqa"].startswith("the model trained for xquad; evaluate dev, at most 60 per language")
+    assert notes["xquad"].startswith("train squad:dev[5021:5371] x 2 epoch(s)")
     assert notes["tatoeba"].startswith("evaluate test")
     # A baseline-only sweep has no intermediate data to describe.
-    assert "intermediate" not in data_per_phase(base, ["none"])
+    assert "intermediate" not in data_per_phase(base, [base.model_copy(update={"intermediate": base.intermediate.model_copy(update={"task": "none"})})])
 
 
 class _Trial:
@@ -34,9 +42,12 @@ def test_study_notes_count_the_finished_trials_of_the_sweep(tmp_path):
     trials = [_Trial(name, base) for name in ("a", "b", "c")]
     assert study_notes(base, trials)["trials"].startswith("0 of the sweep's 3 trials finished")
     with ResultStore(tmp_path / "r.sqlite") as store:
-        store.record(TrialResult("a", {"intermediate_task": "none"}, "done"))
+        dropping = PhaseRecord("k1", "target", "xquad", True, "done", 1.0,
+                               meta={"overlap_dropped": {"squad:dev[5021:5371] (en)": 37}})
+        store.record(TrialResult("a", {"intermediate_task": "none"}, "done", phases=[dropping]))
         store.record(TrialResult("b", {"intermediate_task": "sst2"}, "failed"))  # not finished: rerun resumes it
         store.mark_running("c", {"intermediate_task": "sst2"})
     notes = study_notes(base, trials)
     assert notes["trials"].startswith("1 of the sweep's 3 trials finished")
-    assert notes["data_per_phase"]["intermediate"].startswith("sst2: train[0:800]")
+    assert notes["data_per_phase"]["intermediate"].startswith("anli: dev[0:600]")
+    assert notes["overlap_dropped"].endswith("squad:dev[5021:5371] (en): 37")

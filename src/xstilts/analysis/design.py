@@ -35,6 +35,8 @@ def setting_columns(trials: pd.DataFrame, *, include_task: bool, categorical_gri
         parts.append(one_hot(trials["intermediate_task"], "task"))
     if include_seed:
         parts.append(one_hot(trials["seed"], "seed"))
+    if "arm" in trials:  # fixed epochs vs fixed steps: batch size means different things in each
+        parts.append(one_hot(trials["arm"], "arm"))
     columns = pd.concat(parts, axis=1)
     varying = [name for name in columns.columns if columns[name].nunique() > 1]
     return columns.loc[:, varying]

@@ -1,7 +1,10 @@
-"""Does intermediate-phase throughput go with the XTREME gain, and does it at fixed settings?
+"""Trial-level and within-setting correlations of throughput with the XTREME gain: the report's
+sanity check, not its answer (that is ``frontier.setting_correlations``, across settings).
 
-Bigger batches run faster (more examples/s), so a raw throughput-gain correlation can come
-from batch size alone. The partial correlation removes what batch size, learning rate,
+At fixed settings and seed, what is left of throughput is machine load, which cannot change the
+model, so the partial correlation below should be null; a non-null one flags a problem (a
+confound the settings do not capture). Bigger batches run faster (more examples/s), so a raw
+throughput-gain correlation can come from batch size alone. The partial correlation removes what batch size, learning rate,
 intermediate task and seed explain from both variables; what remains asks whether, at the same
 settings, the faster runs transfer better. The seed is held fixed because a seed's trials share
 their baseline (every gain is against the same-seed baseline) and, as a sweep runs seed by

@@ -17,6 +17,12 @@ BASELINE_TASK = "none"
 ALL_TASKS = "all tasks"  # label of rows pooled over intermediate tasks
 STATUSES = ("done", "diverged", "failed")
 SELECTIONS = ("english_dev", "target_dev")
+# Score rows of a trivial predictor (majority label, most frequent tag, empty answer, chance for
+# retrieval) on exactly the lines each trial evaluated: a floor to compare with, never a gain.
+TRIVIAL_SELECTION = "trivial"
+# The two arms of a sweep: epochs held fixed (batch size changes the number of updates), or
+# optimizer steps held fixed (``intermediate.train.max_steps`` set by the sweep).
+FIXED_EPOCHS, FIXED_STEPS = "fixed epochs", "fixed steps"
 THROUGHPUT_COLUMNS = ("examples_per_s", "real_tokens_per_s", "device_hours")
 
 # Required columns and what each holds.
@@ -30,8 +36,9 @@ RESULT_COLUMNS: dict[str, str] = {
     "target_task": "XTREME target task the score is for",
     "language": "language of the target-task test set",
     "metric": "name of the task-score metric (e.g. accuracy, f1)",
-    "score": "task score on the test set, 0-100 as XTREME reports",
-    "selection": 'checkpoint selection: "english_dev" (zero-shot) or "target_dev" (oracle)',
+    "score": "task score on the target's held-out evaluation split, 0-100 as XTREME reports",
+    "selection": 'checkpoint selection: "english_dev" (zero-shot) or "target_dev" (oracle); "trivial": a '
+                 "trivial predictor's score on the same lines (a floor, never a trial's score)",
     "examples_per_s": "intermediate-phase training examples per second",
     "real_tokens_per_s": "intermediate-phase non-padding tokens per second",
     "device_hours": "device-hours the intermediate phase took",
@@ -44,6 +51,8 @@ OPTIONAL_COLUMNS: dict[str, str] = {
     "peak_flops_start": "matmul peak FLOP/s measured when the intermediate phase started",
     "peak_flops_end": "matmul peak FLOP/s measured when the intermediate phase ended",
 }
+# Optional, and absent from stores written before the fixed-steps arm: NaN (epochs fixed).
+MAX_STEPS_COLUMN = "max_steps"  # intermediate optimizer steps the sweep fixed
 PROBE_COLUMNS = ("mfu", "peak_flops_start", "peak_flops_end")
 CURVE_COLUMNS: dict[str, str] = {
     "trial_id": "trial the curve belongs to",
@@ -55,7 +64,7 @@ CURVE_COLUMNS: dict[str, str] = {
 _NUMERIC = ("batch_size", "learning_rate", "seed", "score", *THROUGHPUT_COLUMNS)
 # Attributes of a whole trial, constant over its rows.
 TRIAL_COLUMNS = ("trial_id", "intermediate_task", "batch_size", "learning_rate", "seed", "status",
-                 "target_settings", *THROUGHPUT_COLUMNS, *PROBE_COLUMNS)
+                 "target_settings", *THROUGHPUT_COLUMNS, *PROBE_COLUMNS, MAX_STEPS_COLUMN, "arm")
 
 
 def _frame_error(message: str) -> DataError:
@@ -88,14 +97,19 @@ def validate_results_frame(frame: pd.DataFrame) -> pd.DataFrame:
                 raise _frame_error(f"column '{column}' holds non-numeric values")
             out[column] = converted
     _require_values(out, "status", STATUSES)
-    _require_values(out, "selection", SELECTIONS)
+    _require_values(out, "selection", (*SELECTIONS, TRIVIAL_SELECTION))
     for column in OPTIONAL_COLUMNS:  # absent in older stores and frames: default settings, unknown counts
         if column not in out.columns:
             out[column] = "default" if column == "target_settings" else np.nan
     # Missing settings compare equal to each other, like an absent column.
     out["target_settings"] = out["target_settings"].fillna("default").astype(str)
-    for column in ("n_examples", *PROBE_COLUMNS):
+    if MAX_STEPS_COLUMN not in out.columns:
+        out[MAX_STEPS_COLUMN] = np.nan
+    for column in ("n_examples", *PROBE_COLUMNS, MAX_STEPS_COLUMN):
         out[column] = pd.to_numeric(out[column], errors="coerce")
+    # The baseline has no intermediate phase, so it belongs to neither arm (it pairs with both).
+    out["arm"] = np.where(out["intermediate_task"] == BASELINE_TASK, BASELINE_TASK,
+                          np.where(out["max_steps"] > 0, FIXED_STEPS, FIXED_EPOCHS))
     for column in ("trial_id", "intermediate_task", "status", "target_task", "language", "metric"):
         # Labels compare as text (a numeric-looking id stays equal across sources); NaN stays NaN.
         out[column] = out[column].map(lambda value: value if pd.isna(value) else str(value))
@@ -121,6 +135,11 @@ def _require_constant_per_trial(frame: pd.DataFrame) -> None:
         if (distinct > 1).any():
             trial = distinct[distinct > 1].index[0]
             raise _frame_error(f"trial {trial!r} has more than one value in column '{column}'")
+
+
+def without_trivial(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame's model scores: every view, gain and selection table reads these, not the floor."""
+    return frame[frame["selection"] != TRIVIAL_SELECTION]
 
 
 def validate_curves_frame(curves: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from xstilts.analysis.frame import BASELINE_TASK, TRIAL_COLUMNS, validate_results_frame
+from xstilts.analysis.frame import BASELINE_TASK, TRIAL_COLUMNS, validate_results_frame, without_trivial
 from xstilts.errors import DataError
 
 PAIR_KEYS = ["seed", "target_settings", "target_task", "language", "selection", "metric"]
@@ -28,7 +28,7 @@ def cell_gains(frame: pd.DataFrame) -> pd.DataFrame:
 
     Rows with no matching baseline keep NaN in both columns so they can be counted, not lost.
     """
-    frame = validate_results_frame(frame)
+    frame = without_trivial(validate_results_frame(frame))
     finished = frame[(frame["status"] == "done") & frame["score"].notna()]
     baselines = finished[finished["intermediate_task"] == BASELINE_TASK]
     _require_one_baseline_per_cell(baselines)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from xstilts.analysis.bootstrap import DEFAULT_RESAMPLES, grouped_mean_ci
-from xstilts.analysis.frame import SELECTIONS, validate_results_frame
+from xstilts.analysis.frame import SELECTIONS, validate_results_frame, without_trivial
 from xstilts.analysis.gains import xtreme_mean
 
 XTREME = "XTREME"
@@ -31,7 +31,7 @@ def selection_comparison(frame: pd.DataFrame, *, n_resamples: int = DEFAULT_RESA
     with the oracle gap (target-dev minus English-dev, paired within trial) and its CI over trials.
     Rows labelled ``ALL_TRIALS`` pool every trial.
     """
-    scores = _scores_per_target(validate_results_frame(frame))
+    scores = _scores_per_target(without_trivial(validate_results_frame(frame)))
     wide = (scores.pivot_table(index=["trial_id", "intermediate_task", "target_task"], columns="selection",
                                values="score", aggfunc="first")
             .reindex(columns=list(SELECTIONS)).reset_index())

@@ -1,37 +1,40 @@
-"""Summaries over trials for the paper-style tables, heat maps and CSVs.
+"""Summaries over trials for the paper-style tables, heat maps and CSVs, at the seed level.
 
 ``task_gain_table`` pools every finished trial of an intermediate task (all batch sizes,
-learning rates and seeds); its CI is over those trials, so it reflects both seed noise and
-the spread over the grid. ``setting_gain_table`` keeps each setting apart (CI over seeds).
+learning rates, arms), averages them within each seed, and gives a t interval over the per-seed
+means: it reflects seed noise (baseline included), and its mean is the grid's average gain.
+``setting_gain_table`` keeps each setting apart (t over its seeds). p-values are adjusted
+within a family: the XTREME row of every intermediate task is one family, the intermediate x
+target-task cells another.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from xstilts.analysis.bootstrap import DEFAULT_RESAMPLES, grouped_mean_ci
+from xstilts.analysis.multiple import adjust_family
+from xstilts.analysis.seeds import seed_table
 from xstilts.analysis.selection import XTREME
 
-
-def task_gain_table(task_gains: pd.DataFrame, gains: pd.DataFrame, *, n_resamples: int = DEFAULT_RESAMPLES,
-                    rng=0) -> pd.DataFrame:
-    """Long table: mean gain per intermediate task × target task, plus an XTREME column."""
-    per_task = grouped_mean_ci(task_gains, ["intermediate_task", "target_task"], "gain",
-                               n_resamples=n_resamples, rng=rng)
-    overall = grouped_mean_ci(gains, ["intermediate_task"], "xtreme_gain", n_resamples=n_resamples, rng=rng)
-    overall["target_task"] = XTREME
-    return pd.concat([per_task, overall], ignore_index=True).rename(columns={"mean": "mean_gain", "n": "n_trials"})
+SETTING = ["arm", "intermediate_task", "batch_size", "learning_rate"]
+XTREME_FAMILY, CELL_FAMILY = "intermediate task on XTREME", "intermediate x target task"
 
 
-def setting_gain_table(task_gains: pd.DataFrame, gains: pd.DataFrame, *,
-                       n_resamples: int = DEFAULT_RESAMPLES, rng=0) -> pd.DataFrame:
-    """Per setting (task, batch size, learning rate) and target task (and XTREME): the mean
-    gain over seeds with a bootstrap CI over seeds."""
-    setting = ["intermediate_task", "batch_size", "learning_rate"]
-    per_task = grouped_mean_ci(task_gains, [*setting, "target_task"], "gain", n_resamples=n_resamples, rng=rng)
-    overall = grouped_mean_ci(gains.assign(target_task=XTREME), [*setting, "target_task"], "xtreme_gain",
-                              n_resamples=n_resamples, rng=rng)
-    return pd.concat([per_task, overall], ignore_index=True).rename(columns={"mean": "mean_gain", "n": "n_seeds"})
+def task_gain_table(task_gains: pd.DataFrame, gains: pd.DataFrame, *, method: str = "holm") -> pd.DataFrame:
+    """Long table: mean gain per intermediate task × target task, plus an XTREME row per task;
+    seed-level CI, p, MDE, and ``p_adjusted``/``survives`` within the two families."""
+    per_task = seed_table(task_gains, ["intermediate_task", "target_task"], "gain").assign(family=CELL_FAMILY)
+    overall = seed_table(gains, ["intermediate_task"], "xtreme_gain").assign(target_task=XTREME, family=XTREME_FAMILY)
+    table = pd.concat([per_task, overall], ignore_index=True).rename(columns={"mean": "mean_gain"})
+    return adjust_family(table, ["family"], method=method) if len(table) else table
+
+
+def setting_gain_table(task_gains: pd.DataFrame, gains: pd.DataFrame) -> pd.DataFrame:
+    """Per setting (arm, task, batch size, learning rate) and target task (and XTREME): the mean
+    gain over seeds with a t interval over seeds."""
+    per_task = seed_table(task_gains, [*SETTING, "target_task"], "gain")
+    overall = seed_table(gains.assign(target_task=XTREME), [*SETTING, "target_task"], "xtreme_gain")
+    return pd.concat([per_task, overall], ignore_index=True).rename(columns={"mean": "mean_gain"})
 
 
 def language_gain_table(cells: pd.DataFrame, selection: str) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from xstilts.analysis.frame import validate_results_frame
 from xstilts.analysis.gains import cell_gains
 
 PRIMARY_SELECTION = "english_dev"
-TRIAL_KEYS = ["trial_id", "intermediate_task", "batch_size", "learning_rate", "seed", "status"]
+TRIAL_KEYS = ["trial_id", "intermediate_task", "arm", "batch_size", "learning_rate", "seed", "status"]
 GAIN_COLUMNS = [*TRIAL_KEYS, "target_task", "languages", "score", "gain", "examples_per_s"]
 
 

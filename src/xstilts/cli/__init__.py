@@ -22,7 +22,7 @@ from xstilts.errors import XstiltsError
 # tests/cli/test_imports.py checks each line against the command's own docstring.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "tasks": ("xstilts.cli.tasks", "List every task with its kind, languages, and examples found locally per split and language."),
-    "data": ("xstilts.cli.data", "Look at data files."),
+    "data": ("xstilts.cli.data", "Look at data files and fetch them from the Hugging Face hub."),
     "score": ("xstilts.cli.score", "Score XTREME predictions exactly as XTREME's evaluate.py does."),
     "run": ("xstilts.cli.run", "Run one trial: intermediate training, target training, zero-shot evaluation; store the results."),
     "sweep": ("xstilts.cli.sweep", "Plan and run sweeps of trials."),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Optional, Sequence
 
 import typer
 
@@ -17,17 +17,14 @@ if TYPE_CHECKING:
     from xstilts.sweep.trials import Trial
 
 
-def data_per_phase(config: RunConfig, intermediate_tasks: Sequence[str] = ()) -> dict[str, str]:
+def data_per_phase(config: RunConfig, intermediate: Sequence[RunConfig] = ()) -> dict[str, str]:
     """What each phase trains and evaluates on, in words, for the report.
 
-    ``intermediate_tasks``: the tasks the sweep's trials train on (default: the config's one).
+    ``intermediate``: the configs of the sweep's trials (their intermediate tasks and splits may
+    differ: one arm per task); default: the config's own intermediate phase.
     """
-    inter = config.intermediate
-    tasks = [task for task in (intermediate_tasks or [inter.task]) if task != "none"]
-    notes = {}
-    if tasks:
-        notes["intermediate"] = (f"{', '.join(tasks)}: {inter.train_split} x {inter.train.epochs} epoch(s), "
-                                 f"max length {inter.max_length}")
+    described = [_intermediate_data(trial) for trial in (intermediate or [config]) if trial.intermediate.task != "none"]
+    notes = {"intermediate": "; ".join(dict.fromkeys(described))} if described else {}
     for task, target in config.targets.items():
         train = target.train_split or "(spec's English train)"
         cap = f", at most {target.max_eval_examples} per language" if target.max_eval_examples else ""
@@ -42,18 +39,29 @@ def data_per_phase(config: RunConfig, intermediate_tasks: Sequence[str] = ()) ->
     return notes
 
 
+def _intermediate_data(config: RunConfig) -> str:
+    inter = config.intermediate
+    steps = f" (at most {inter.train.max_steps} steps)" if inter.train.max_steps else ""
+    return f"{inter.task}: {inter.train_split} x {inter.train.epochs} epoch(s){steps}, max length {inter.max_length}"
+
+
 def study_notes(base: RunConfig, trials: Sequence[Trial]) -> dict[str, str | dict[str, str]]:
     """The report's study notes: data per phase, and how many of the sweep's trials it covers."""
     from xstilts.store.sqlite import ResultStore
 
-    tasks = list(dict.fromkeys(trial.config.intermediate.task for trial in trials))
     finished_ids: frozenset[str] = frozenset()
+    dropped: dict[str, int] = {}
     if Path(base.store).is_file():
         with ResultStore(base.store, readonly=True) as results:  # the notes only read
             finished_ids = results.finished_trial_ids()
+            dropped = results.overlap_dropped()
     finished = sum(trial.trial_id in finished_ids for trial in trials)
-    return {"data_per_phase": data_per_phase(base, tasks),
-            "trials": f"{finished} of the sweep's {len(trials)} trials finished when this report was written"}
+    notes: dict[str, Any] = {"data_per_phase": data_per_phase(base, [trial.config for trial in trials]),
+                             "trials": f"{finished} of the sweep's {len(trials)} trials finished when this report was written"}
+    if dropped:
+        notes["overlap_dropped"] = ("examples left out of training because an evaluated split of another task "
+                                    "holds their text: " + "; ".join(f"{read}: {n}" for read, n in sorted(dropped.items())))
+    return notes
 
 
 def study_command(

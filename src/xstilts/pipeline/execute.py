@@ -54,19 +54,29 @@ def run_trial(config: RunConfig, *, trial_id: str, progress: Progress | None = N
     result = TrialResult(trial_id=trial_id, params=trial_params(config), status="running")
     try:
         result.status = _run_phases(graph, ctx, result)
-    except XstiltsError:
+    except XstiltsError as err:
+        _finish_trackers(trackers, result, ctx, f"{err}")
         raise  # bad input: the caller reports one line and exits 2
     except Exception as err:  # a crash inside one trial must not take a sweep down
         storage = storage_error(err)
         if storage is not None:
+            _finish_trackers(trackers, result, ctx, str(storage))
             raise storage from err
         result.status, result.error = "failed", f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=5)}"
+    _finish_trackers(trackers, result, ctx, result.error)
+    return result
+
+
+def _finish_trackers(trackers: list, result: TrialResult, ctx: PhaseContext, error: str | None) -> None:
+    """Fill the result from what ran and close every tracker's run, also when the trial stops on
+    an error (an MLflow run would otherwise stay RUNNING)."""
     result.scores = _fill_oracle(result.scores)
     result.phases = ctx.records
     result.curves = _curves(ctx)
+    if error is not None and result.status == "running":
+        result.status, result.error = "failed", error
     for tracker in trackers:
         tracker.finish(result)
-    return result
 
 
 def storage_error(err: Exception) -> XstiltsError | None:

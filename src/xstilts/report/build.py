@@ -25,7 +25,12 @@ CSV_TABLES: dict[str, Callable[[StudyAnalysis], pd.DataFrame | None]] = {
     "gains_by_cell.csv": lambda a: a.cells,
     "correlations.csv": lambda a: a.correlations,
     "effects_grid.csv": lambda a: a.grid,
-    "effects_regression.csv": lambda a: a.regression.coefficients if a.regression else None,
+    "effects_slopes.csv": lambda a: a.slopes,
+    "effects_regression.csv": lambda a: (pd.concat([fit.coefficients.assign(arm=arm) for arm, fit in a.regressions.items()])
+                                         if a.regressions else None),
+    "throughput_by_setting.csv": lambda a: a.efficiency,
+    "throughput_correlations.csv": lambda a: a.setting_correlations,
+    "trivial_baselines.csv": lambda a: a.trivial if len(a.trivial) else None,  # none without trivial rows
     "model_selection.csv": lambda a: a.selection,
 }
 
@@ -56,8 +61,7 @@ def build_report(frame: pd.DataFrame, curves: pd.DataFrame | None, out_dir: str 
                  rng: int = 0) -> ReportFiles:
     """Analyse ``frame`` (and ``curves``) and write the report into ``out_dir``.
 
-    ``study_notes`` are shown verbatim under "Study"; its key ``data_per_phase`` (a mapping
-    phase -> amount, or a sentence) is also stated in the answer. ``rng`` seeds every
+    ``study_notes`` are shown verbatim under "Study". ``rng`` seeds every
     bootstrap and permutation, so the same store gives the same report.
     """
     out_dir = Path(out_dir)

@@ -26,39 +26,45 @@ def file_stem(*parts: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(parts)).strip("_.") or "figure"
 
 
-def _per_task(analysis: StudyAnalysis) -> list[str]:
-    return sorted(t for t in analysis.grid["intermediate_task"].unique() if t != ALL_TASKS)
-
-
 def grid_figures(analysis: StudyAnalysis) -> list[Figure]:
-    return [render(plots.grid_heatmap(analysis.grid, task), file_stem("grid", str(i), task),
-                   f"Intermediate task {task}: mean XTREME gain per batch size and learning rate, with the "
-                   "95% CI over seeds and how many trials finished or diverged.")
-            for i, task in enumerate(_per_task(analysis))]
+    cells = analysis.grid[analysis.grid["intermediate_task"] != ALL_TASKS]
+    pairs = sorted(set(zip(cells["arm"], cells["intermediate_task"])))
+    return [render(plots.grid_heatmap(analysis.grid, task, arm), file_stem("grid", str(i), arm, task),
+                   f"Intermediate task {task}, {arm}: mean XTREME-style gain (targets reported apart left out) per "
+                   "batch size and learning rate with the "
+                   "95% t interval over seeds (none with one seed), and how many trials finished or diverged.")
+            for i, (arm, task) in enumerate(pairs)]
 
 
 def language_figures(analysis: StudyAnalysis) -> list[Figure]:
     tasks = sorted(analysis.language_table["intermediate_task"].unique())
     return [render(plots.language_heatmap(analysis.language_table, task), file_stem("languages", str(i), task),
-                   f"Intermediate task {task}: mean gain per target task and language (grey: no data).")
+                   f"Intermediate task {task}: mean gain per target task and language on each target's evaluated split "
+                   "(grey: no data).")
             for i, task in enumerate(tasks)]
 
 
-def scatter_figure(analysis: StudyAnalysis) -> list[Figure]:
-    if analysis.gains.empty:
+def efficiency_figures(analysis: StudyAnalysis) -> list[Figure]:
+    if analysis.efficiency.empty:
         return []
-    return [render(plots.throughput_scatter(analysis.gains), "throughput_vs_gain",
-                   "Intermediate-phase throughput against XTREME gain, one point per finished trial; colour is "
-                   "the batch size, marker the intermediate task. Line: least-squares fit with its 95% CI band.")]
+    return [render(plots.frontier_plot(analysis.efficiency), "frontier",
+                   "Efficiency frontier: each setting's mean XTREME gain (95% t interval over seeds) against its mean "
+                   "intermediate device-hours; the step line is the best mean gain reachable within each budget."),
+            render(plots.setting_scatter(analysis.efficiency, analysis.setting_correlations), "throughput_vs_gain",
+                   "Setting-mean intermediate examples/s against setting-mean XTREME gain, one point per setting; "
+                   "the panel states the Pearson r and p over settings that the text reports. Throughput across "
+                   "settings is mostly batch size: the association is confounded with it.")]
 
 
 def task_figures(analysis: StudyAnalysis) -> list[Figure]:
     if analysis.task_table.empty:
         return []
     return [render(plots.task_heatmap(analysis.task_table), "task_table",
-                   "Intermediate task × target task: mean gain over every finished trial, 95% CI over trials."),
+                   "Intermediate task × target task: mean gain on each target's evaluated split over every finished trial, "
+                   "95% t interval over per-seed means."),
             render(plots.task_gain_bars(analysis.task_table), "task_bars",
-                   "Mean gain per target task with 95% CIs over trials (all batch sizes, learning rates, seeds).")]
+                   "Mean gain per target task with 95% t intervals over per-seed means (all batch sizes and learning "
+                   "rates of each seed averaged first).")]
 
 
 def curve_figures(analysis: StudyAnalysis) -> list[Figure]:

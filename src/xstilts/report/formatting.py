@@ -47,3 +47,18 @@ def ci_column(frame: pd.DataFrame, value: str, low: str = "ci_low", high: str = 
               signed: bool = True) -> pd.Series:
     return pd.Series([with_ci(v, lo, hi, signed=signed) for v, lo, hi in
                       zip(frame[value], frame[low], frame[high])], index=frame.index, dtype=object)
+
+
+def setting(row) -> str:
+    """A setting in words: ``task, batch 16, LR 3e-05, fixed epochs``."""
+    return (f"{row['intermediate_task']}, batch {batch_size(row['batch_size'])}, "
+            f"LR {learning_rate(row['learning_rate'])}, {row['arm']}")
+
+
+# How each metric is scored, in the words a reader needs (QA is never "F1" alone).
+METRIC_LABELS = {"squad_em_f1": "(EM+F1)/2", "mlqa_em_f1": "(EM+F1)/2 (MLQA normalisation)",
+                 "accuracy": "accuracy", "span_f1": "entity/tag F1", "bucc_f1": "F1 of mined sentence pairs"}
+
+
+def metric_label(name: str) -> str:
+    return METRIC_LABELS.get(name, name)

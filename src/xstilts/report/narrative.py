@@ -1,8 +1,10 @@
 """The plain-language answer to the research question, generated from the numbers.
 
-Every claim is worded from a CI: an association is called clear only when its 95% CI
-excludes zero, and the wording separates "bigger batches run faster" (raw correlation)
-from "faster runs transfer better" (partial correlation at fixed settings).
+At most five sentences: batch size, learning rate, throughput <-> gain, the best intermediate
+task per target, and what the study can settle (seeds, targets reported apart). Every effect is
+worded from its seed-level CI and Holm-adjusted p: an estimate whose CI contains zero is "no
+detectable effect (MDE ±x)", one whose CI excludes zero but does not survive the adjustment
+says so, and a one-seed study is a preview whose direction nothing settles.
 """
 
 from __future__ import annotations
@@ -12,127 +14,155 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from xstilts.analysis.bootstrap import Estimate
-from xstilts.analysis.efficiency import PARTIAL, RAW, Repeatability
+from xstilts.analysis.efficiency import PARTIAL, RAW
 from xstilts.analysis.frame import ALL_TASKS
+from xstilts.analysis.frontier import best_within
 from xstilts.analysis.selection import ALL_TRIALS, XTREME
 from xstilts.analysis.study import StudyAnalysis
 from xstilts.report import formatting as fmt
 
 PRIMARY_MEASURE = "examples_per_s"
 FEW_SEEDS = 5
+SLOPE_WORDS = {"log2_batch_size": "per doubling of the intermediate batch size",
+               "log10_learning_rate": "per tenfold intermediate learning rate"}
 
 
-NORMALISED_MEASURE = "examples_per_s_at_reference"
+def effect_phrase(row: Mapping[str, Any], value: str = "mean", unit: str = "points") -> str:
+    """One estimate in words: detected (and whether it survives Holm), not detectable, or a preview."""
+    mean, low, high = row[value], row["ci_low"], row["ci_high"]
+    if int(row["n_seeds"]) < 2 or not math.isfinite(low):
+        return f"{fmt.number(mean, signed=True)} {unit} (one seed: a preview, direction not settled)"
+    interval = f"{fmt.with_ci(mean, low, high, signed=True)} {unit}"
+    if low <= 0 <= high:
+        return f"no detectable effect (MDE ±{fmt.number(row['mde'])}; {interval})"
+    adjusted = f"Holm-adjusted {fmt.p_value(row['p_adjusted'])}"
+    if row.get("survives"):
+        return f"{interval} ({adjusted})"
+    return f"{interval} ({fmt.p_value(row['p_value'])}, {adjusted}: does not survive adjustment)"
 
 
-def _row(correlations: pd.DataFrame, analysis: str, method: str, measure: str = PRIMARY_MEASURE) -> pd.Series | None:
-    rows = correlations[(correlations["scope"] == ALL_TASKS) & (correlations["measure"] == measure)
+def settings_answer(analysis: StudyAnalysis, term: str) -> str | None:
+    """The slope of the XTREME gain on one setting, fitted within each seed, per arm."""
+    rows = analysis.slopes[analysis.slopes["term"] == term]
+    if rows.empty:
+        return None
+    parts = [f"{row['arm']}: {effect_phrase(row)}" for _, row in rows.iterrows()]
+    seeds = int(rows["n_seeds"].max())
+    return (f"XTREME gain {SLOPE_WORDS[term]} (slope fitted within each seed, t over {seeds} seed(s); arms apart) — "
+            + "; ".join(parts) + ".")
+
+
+def _correlation_words(row: pd.Series) -> str:
+    text = f"r = {fmt.number(row['estimate'])}"
+    if math.isfinite(row["ci_low"]):
+        text += f" [{fmt.number(row['ci_low'])}, {fmt.number(row['ci_high'])}] (seeds resampled)"
+    return text + f", {fmt.p_value(row['p_value'])}, Holm-adjusted {fmt.p_value(row['p_adjusted'])}"
+
+
+def _frontier_words(analysis: StudyAnalysis) -> str:
+    frontier = analysis.efficiency[analysis.efficiency["on_frontier"].astype(bool)]
+    if frontier.empty:
+        return ""
+    cheap, best = frontier.iloc[0], frontier.iloc[-1]
+    within = best_within(analysis.efficiency, float(cheap["device_hours"]))
+    return (f"; on the efficiency frontier, {fmt.number(cheap['device_hours'], 3)} intermediate device-hours buy "
+            f"{fmt.number(within['mean_gain'], signed=True)} points ({fmt.setting(within)}) and the best mean gain, "
+            f"{fmt.number(best['mean_gain'], signed=True)}, needs {fmt.number(best['device_hours'], 3)} "
+            f"({fmt.setting(best)})")
+
+
+def throughput_answer(analysis: StudyAnalysis) -> str:
+    rows = analysis.setting_correlations
+    rows = rows[(rows["measure"] == PRIMARY_MEASURE) & rows["estimate"].map(math.isfinite)]
+    if rows.empty:
+        return ("Too few settings with a measured throughput to relate setting-mean throughput to the XTREME "
+                f"gain{_frontier_words(analysis)}.")
+    parts = [f"{row['arm']}: {_correlation_words(row)} over {int(row['n_settings'])} settings"
+             for _, row in rows.iterrows()]
+    return ("Setting-mean intermediate throughput (examples/s) against setting-mean XTREME gain — "
+            + "; ".join(parts) + f" — is confounded with batch size ({_speedup_words(analysis)}), so it "
+            f"describes the grid, not speed itself{_frontier_words(analysis)}.")
+
+
+def _speedup_words(analysis: StudyAnalysis) -> str:
+    speedup = analysis.batch_speedup
+    if speedup is None:
+        return "bigger batches run faster"
+    if analysis.n_seeds < 2:  # one seed claims no interval
+        return f"examples/s ×{fmt.number(speedup.value)} per doubling of the batch size"
+    return (f"examples/s ×{fmt.with_ci(speedup.value, speedup.ci_low, speedup.ci_high)} per doubling of the "
+            "batch size, OLS over trials")
+
+
+def best_task_answer(analysis: StudyAnalysis) -> str:
+    table = analysis.task_table
+    if table.empty:
+        return "No finished trial could be paired with a baseline, so no gains can be reported."
+    parts = []
+    targets = [XTREME] + sorted(t for t in table["target_task"].unique() if t != XTREME)
+    for target in targets:
+        rows = table[table["target_task"] == target]
+        if rows.empty:
+            continue
+        row = rows.loc[rows["mean_gain"].idxmax()]
+        apart = " (reported apart: baseline does not beat trivial)" if target in analysis.apart else ""
+        parts.append(f"{target}{apart}: {row['intermediate_task']}, {effect_phrase(row, 'mean_gain')}")
+    return "Best intermediate task per target (mean over its grid and seeds) — " + "; ".join(parts) + "."
+
+
+def scope_answer(analysis: StudyAnalysis) -> str:
+    seeds = analysis.n_seeds
+    if seeds < 2:
+        text = ("This study has one seed: it previews and cannot settle the direction of any effect, "
+                "and no confidence intervals are claimed")
+    else:
+        text = (f"Each estimate replicates over {seeds} seeds (t intervals over per-seed means"
+                + (f", fewer than {FEW_SEEDS} seeds, so intervals are wide" if seeds < FEW_SEEDS else "") + ")")
+    if analysis.trivial.empty:
+        return text + "; no trivial scores stored, so no target is checked against a trivial predictor."
+    if analysis.apart:
+        return (text + f"; reported apart and left out of the averaged XTREME-style score, because their baseline "
+                f"does not beat the trivial predictor: {', '.join(analysis.apart)}.")
+    return text + "; every target's baseline beats its trivial predictor."
+
+
+def headline(analysis: StudyAnalysis) -> list[str]:
+    """At most five sentences, in the order the research question asks."""
+    sentences = [settings_answer(analysis, "log2_batch_size"), settings_answer(analysis, "log10_learning_rate"),
+                 throughput_answer(analysis), best_task_answer(analysis), scope_answer(analysis)]
+    if sentences[0] is None and sentences[1] is None:
+        sentences[0] = "The study used a single batch size and learning rate, so their effects cannot be estimated."
+    return [text for text in sentences if text]
+
+
+def _row(correlations: pd.DataFrame, analysis: str, method: str) -> pd.Series | None:
+    rows = correlations[(correlations["scope"] == ALL_TASKS) & (correlations["measure"] == PRIMARY_MEASURE)
                         & (correlations["analysis"] == analysis) & (correlations["method"] == method)]
     return rows.iloc[0] if len(rows) else None
 
 
-def _sign(row: pd.Series) -> int:
-    """+1 / -1 when the CI excludes zero on that side, 0 when it does not (or is undefined)."""
-    return 1 if row["ci_low"] > 0 else -1 if row["ci_high"] < 0 else 0
+def sanity_check_text(analysis: StudyAnalysis) -> str:
+    """The within-setting partial correlation, worded as what it is: a check, not the answer."""
+    raw, partial = _row(analysis.correlations, RAW, "spearman"), _row(analysis.correlations, PARTIAL, "partial pearson")
+    if raw is None or partial is None or not math.isfinite(partial["estimate"]):
+        return "Too few finished trials to compute the within-setting partial correlation."
+    return ("Sanity check, not an answer: holding batch size, learning rate, task and seed fixed, what is left of "
+            "throughput is machine load, which cannot change the model; the partial correlation of log-throughput "
+            f"with the XTREME gain there is r = {fmt.with_ci(partial['estimate'], partial['ci_low'], partial['ci_high'])} "
+            f"({fmt.p_value(partial['p_value'])}, Holm-adjusted {fmt.p_value(partial['p_adjusted'])}, "
+            f"{int(partial['n'])} trials), and it should be null.{_repeatability_words(analysis)}")
 
 
-def _described(row: pd.Series, symbol: str) -> str:
-    return f"{symbol} = {fmt.with_ci(row['estimate'], row['ci_low'], row['ci_high'])} ({fmt.p_value(row['p_value'])})"
-
-
-def _verdict(raw_sign: int, partial_sign: int) -> str:
-    direction = {1: "better", -1: "worse"}
-    if raw_sign and not partial_sign:
-        return ("so the raw association comes from the settings (runs with other batch sizes, learning rates or "
-                "tasks differ both in speed and in gain), not from speed itself: at the same settings, faster runs "
-                "do not measurably transfer better or worse.")
-    if partial_sign:
-        lead = "even" if raw_sign == partial_sign else "although the raw association is not clear or differs,"
-        return (f"so {lead} at the same batch size, learning rate and task, faster runs transfer "
-                f"{direction[partial_sign]}: the association is not only a batch-size effect.")
-    return "so these data show no clear link between training speed and transfer."
-
-
-def normalised_sentence(correlations: pd.DataFrame) -> str:
-    """The same correlation with examples/s scaled to one machine speed (xstilts.analysis.normalise),
-    when every trial's phase probed the machine: raw rates from a busy and a quiet day differ."""
-    row = _row(correlations, RAW, "spearman", NORMALISED_MEASURE)
-    if row is None or not math.isfinite(row["estimate"]):
-        return "(Examples/s are raw: these trials carry no machine-speed probe to correct them.) "
-    return (f"Scaled to one machine speed (examples/s at the median matmul probe of {int(row['n'])} trials), "
-            f"Spearman {_described(row, 'ρ')}. ")
-
-
-def speedup_sentence(speedup: Estimate | None) -> str:
-    if speedup is None:
-        return ""
-    factor = f"×{fmt.with_ci(speedup.value, speedup.ci_low, speedup.ci_high)}"
-    if speedup.ci_low > 1:
-        return f"Bigger batches ran faster: each doubling of the batch size multiplied examples/s by {factor}. "
-    if speedup.ci_high < 1:
-        return f"Bigger batches ran slower: each doubling of the batch size multiplied examples/s by {factor}. "
-    return f"Batch size did not clearly change throughput ({factor} examples/s per doubling). "
-
-
-def repeatability_sentence(spread: Repeatability | None) -> str:
+def _repeatability_words(analysis: StudyAnalysis) -> str:
+    spread = analysis.repeatability
     if spread is None:
         return ""
     return (f" At the same settings, examples/s differed between seeds by a median {spread.median_cv:.1%} "
-            f"(coefficient of variation over {spread.n_settings} settings; at most ×{spread.max_ratio:.2f} "
-            "between the fastest and the slowest seed): there, only data order and the machine's load move "
-            "throughput, and that variation is what the partial correlation relates to the gain.")
+            f"(coefficient of variation over {spread.n_settings} settings; at most ×{spread.max_ratio:.2f} between "
+            "the fastest and the slowest seed): that variation is all the partial correlation has.")
 
 
-def efficiency_answer(analysis: StudyAnalysis) -> str:
-    spearman, pearson = _row(analysis.correlations, RAW, "spearman"), _row(analysis.correlations, RAW, "pearson")
-    partial = _row(analysis.correlations, PARTIAL, "partial pearson")
-    if spearman is None or partial is None or not math.isfinite(spearman["estimate"]):
-        return (f"Too few finished trials with a measured throughput ({len(analysis.gains)}) to estimate how "
-                "throughput relates to the XTREME gain.")
-    text = (f"Across {int(spearman['n'])} finished trials, intermediate-phase throughput (examples/s) and XTREME "
-            f"gain correlate at Spearman {_described(spearman, 'ρ')}; Pearson {_described(pearson, 'r')}. ")
-    text += normalised_sentence(analysis.correlations) + speedup_sentence(analysis.batch_speedup)
-    if not math.isfinite(partial["estimate"]):
-        return text + "The partial correlation at fixed settings could not be estimated (too few trials)."
-    text += (f"Holding batch size, learning rate (log scale), intermediate task and seed fixed, the partial correlation "
-             f"is {_described(partial, 'r')}, ")
-    return text + _verdict(_sign(spearman), _sign(partial)) + repeatability_sentence(analysis.repeatability)
-
-
-def _coefficient(analysis: StudyAnalysis, term: str) -> pd.Series | None:
-    table = analysis.regression.coefficients
-    rows = table[table["term"] == term]
-    return rows.iloc[0] if len(rows) else None
-
-
-def effects_answer(analysis: StudyAnalysis) -> str:
-    if analysis.regression is None:
-        return f"The main effects of batch size and learning rate could not be estimated: {analysis.regression_note}."
-    parts = []
-    for term, change in (("log2_batch_size", "per doubling of the batch size"),
-                         ("log10_learning_rate", "per tenfold increase of the learning rate")):
-        row = _coefficient(analysis, term)
-        if row is not None:
-            parts.append(f"by {fmt.with_ci(row['estimate'], row['ci_low'], row['ci_high'], signed=True)} points {change}")
-    if not parts:
-        return "The study used a single batch size and learning rate, so their effects cannot be estimated."
-    return (f"Holding the other settings and the task fixed, the XTREME gain changes {' and '.join(parts)} "
-            f"(least squares over {analysis.regression.n} trials, R² = {fmt.number(analysis.regression.r_squared)}).")
-
-
-def task_answer(analysis: StudyAnalysis) -> str:
-    rows = analysis.task_table[analysis.task_table["target_task"] == XTREME]
-    if rows.empty:
-        return "No finished trial could be paired with a baseline, so no gains can be reported."
-    described = "; ".join(
-        f"{row.intermediate_task}: {fmt.with_ci(row.mean_gain, row.ci_low, row.ci_high, signed=True)} "
-        f"({row.n_trials} trials)" for row in rows.itertuples())
-    return ("Averaged over the batch-size × learning-rate grid and seeds, intermediate training changed the "
-            f"XTREME score relative to no intermediate task by: {described}.")
-
-
-def selection_answer(analysis: StudyAnalysis) -> str:
+def selection_text(analysis: StudyAnalysis) -> str:
     rows = analysis.selection[(analysis.selection["intermediate_task"] == ALL_TRIALS)
                               & (analysis.selection["target_task"] == XTREME)]
     if rows.empty or not math.isfinite(rows.iloc[0]["oracle_gap"]):
@@ -140,18 +170,13 @@ def selection_answer(analysis: StudyAnalysis) -> str:
     row = rows.iloc[0]
     return ("Selecting checkpoints on target-language dev data (an oracle that zero-shot transfer may not use) "
             f"would change XTREME scores by {fmt.with_ci(row['oracle_gap'], row['gap_ci_low'], row['gap_ci_high'], signed=True)} "
-            "points over English-dev selection; all gains above use English-dev selection.")
+            "points over English-dev selection (bootstrap CI over trials); all gains use English-dev selection.")
 
 
-def reliability_answer(analysis: StudyAnalysis) -> str:
+def reliability_text(analysis: StudyAnalysis) -> str:
     counts = analysis.coverage
-    text = (f"{counts['trials_diverged']} of {counts['trials']} intermediate trials diverged and "
+    return (f"{counts['trials_diverged']} of {counts['trials']} intermediate trials diverged and "
             f"{counts['trials_failed']} failed; they have no gains, are listed below, and are not in any estimate.")
-    per_cell = analysis.grid[analysis.grid["intermediate_task"] != ALL_TASKS]["n_with_gain"].dropna()
-    if len(per_cell) and per_cell.max() < FEW_SEEDS:
-        text += (f" Each setting has at most {int(per_cell.max())} seeds, so CIs over seeds are rough and "
-                 "likely too narrow.")
-    return text
 
 
 def note_text(value: Any) -> str:
@@ -159,17 +184,3 @@ def note_text(value: Any) -> str:
     if isinstance(value, Mapping):
         return "; ".join(f"{key}: {note_text(item)}" for key, item in value.items())
     return str(value)
-
-
-def data_answer(study_notes: Mapping[str, Any]) -> str | None:
-    """How much data each phase saw, when the study notes say so (key ``data_per_phase``)."""
-    per_phase = study_notes.get("data_per_phase")
-    if not per_phase:
-        return None
-    return f"Data seen per phase — {note_text(per_phase)}."
-
-
-def headline(analysis: StudyAnalysis, study_notes: Mapping[str, Any]) -> list[str]:
-    paragraphs = [efficiency_answer(analysis), effects_answer(analysis), task_answer(analysis),
-                  selection_answer(analysis), reliability_answer(analysis), data_answer(study_notes)]
-    return [text for text in paragraphs if text]

@@ -14,14 +14,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from scipy import stats
 
 from xstilts.analysis.bootstrap import CONFIDENCE
-from xstilts.analysis.frame import THROUGHPUT_COLUMNS
 from xstilts.report import formatting as fmt
 
 MEASURE_LABELS = {"examples_per_s": "examples / s", "real_tokens_per_s": "real (non-pad) tokens / s",
-                  "device_hours": "device-hours"}
+                  "device_hours": "device-hours", "examples_per_s_at_reference": "examples / s at the reference probe",
+                  "mfu": "MFU (against the measured peak)"}
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 _GAIN_CMAP = matplotlib.colormaps["RdBu"].with_extremes(bad="#e0e0e0")
 
@@ -66,9 +65,9 @@ def _grid_note(cell: pd.Series) -> str:
     return note
 
 
-def grid_heatmap(grid: pd.DataFrame, task: str) -> Figure:
-    """Batch size × learning rate → mean XTREME gain for one intermediate task."""
-    rows = grid[grid["intermediate_task"] == task].assign(
+def grid_heatmap(grid: pd.DataFrame, task: str, arm: str) -> Figure:
+    """Batch size × learning rate → mean XTREME gain for one intermediate task and arm."""
+    rows = grid[(grid["intermediate_task"] == task) & (grid["arm"] == arm)].assign(
         batch=lambda t: t["batch_size"].map(fmt.batch_size), lr=lambda t: t["learning_rate"].map(fmt.learning_rate))
     rows = rows.sort_values(["batch_size", "learning_rate"])
     order = {"index": rows["batch"].unique(), "columns": rows["lr"].unique()}
@@ -77,22 +76,11 @@ def grid_heatmap(grid: pd.DataFrame, task: str) -> Figure:
              .pivot(index="batch", columns="lr", values="note").reindex(**order).fillna("no trials"))
     figure = Figure(figsize=(1.6 * len(order["columns"]) + 2.2, 0.8 * len(order["index"]) + 1.4))
     ax = figure.add_subplot()
-    _heatmap(ax, values, notes, f"Mean XTREME gain, intermediate task {task}")
+    _heatmap(ax, values, notes, f"Mean XTREME gain, intermediate task {task} ({arm})")
     ax.set_xlabel("learning rate")
     ax.set_ylabel("batch size")
     figure.tight_layout()
     return figure
-
-
-def _fit_band(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Least-squares line with the pointwise CI of its mean (textbook OLS band)."""
-    slope, intercept = np.polyfit(x, y, 1)
-    grid = np.linspace(x.min(), x.max(), 50)
-    fitted = intercept + slope * grid
-    residual_sd = np.sqrt(((y - (intercept + slope * x)) ** 2).sum() / (len(x) - 2))
-    spread = residual_sd * np.sqrt(1 / len(x) + (grid - x.mean()) ** 2 / ((x - x.mean()) ** 2).sum())
-    margin = stats.t.ppf(0.5 + CONFIDENCE / 2, len(x) - 2) * spread
-    return grid, fitted, fitted - margin, fitted + margin
 
 
 def _style_maps(gains: pd.DataFrame) -> tuple[dict, dict]:
@@ -103,31 +91,60 @@ def _style_maps(gains: pd.DataFrame) -> tuple[dict, dict]:
     return colours, {task: _MARKERS[i % len(_MARKERS)] for i, task in enumerate(tasks)}
 
 
-def _scatter_legend(figure: Figure, colours: dict, markers: dict) -> None:
+def _setting_points(ax, efficiency: pd.DataFrame, x: str, colours: dict, markers: dict) -> None:
+    """Setting means with their seed-level CI as vertical bars; colour = batch, marker = task."""
+    for _, row in efficiency.iterrows():
+        low, high = row["ci_low"], row["ci_high"]
+        error = [[row["mean_gain"] - low], [high - row["mean_gain"]]] if math.isfinite(low) else None
+        ax.errorbar(row[x], row["mean_gain"], yerr=error, color=colours.get(row["batch_size"], "grey"),
+                    marker=markers.get(row["intermediate_task"], "o"), ms=5, lw=0.8, capsize=2)
+    ax.axhline(0, color="grey", lw=0.5, ls=":")
+    ax.set_ylabel("mean XTREME gain, 95% CI over seeds (points)")
+
+
+def _setting_legend(figure: Figure, colours: dict, markers: dict, extra: list) -> None:
     handles = [Line2D([], [], ls="", marker="o", color=c, label=f"batch {fmt.batch_size(b)}")
                for b, c in colours.items()]
     handles += [Line2D([], [], ls="", marker=m, color="grey", label=plain(t)) for t, m in markers.items()]
-    handles.append(Line2D([], [], color="black", label=f"OLS fit, {CONFIDENCE:.0%} CI band"))
-    figure.legend(handles=handles, loc="outside right center", frameon=False)
+    figure.legend(handles=handles + extra, loc="outside right center", frameon=False)
 
 
-def throughput_scatter(gains: pd.DataFrame) -> Figure:
-    """Each throughput measure against XTREME gain; colour = batch size, marker = task."""
-    colours, markers = _style_maps(gains)
-    figure = Figure(figsize=(11, 3.4), layout="constrained")
-    for ax, measure in zip(figure.subplots(1, len(THROUGHPUT_COLUMNS)), THROUGHPUT_COLUMNS):
-        usable = gains[np.isfinite(gains[measure]) & np.isfinite(gains["xtreme_gain"])]
-        for (batch, task), group in usable.groupby(["batch_size", "intermediate_task"]):
-            ax.scatter(group[measure], group["xtreme_gain"], color=colours[batch], marker=markers[task],
-                       s=18, alpha=0.85, linewidths=0)
-        if len(usable) > 2 and np.ptp(usable[measure]) > 0:
-            grid, fitted, low, high = _fit_band(usable[measure].to_numpy(float), usable["xtreme_gain"].to_numpy(float))
-            ax.plot(grid, fitted, color="black", lw=1)
-            ax.fill_between(grid, low, high, color="black", alpha=0.15, lw=0)
-        ax.axhline(0, color="grey", lw=0.5, ls=":")
-        ax.set_xlabel(f"intermediate {MEASURE_LABELS[measure]}")
-        ax.set_ylabel("XTREME gain (points)")
-    _scatter_legend(figure, colours, markers)
+def setting_scatter(efficiency: pd.DataFrame, correlations: pd.DataFrame) -> Figure:
+    """Setting-mean examples/s against setting-mean gain, one panel per arm, with the r and p
+    that the text reports in each panel."""
+    arms = sorted(efficiency["arm"].unique())
+    colours, markers = _style_maps(efficiency)
+    figure = Figure(figsize=(4.2 * len(arms) + 2, 3.4), layout="constrained")
+    for ax, arm in zip(np.atleast_1d(figure.subplots(1, len(arms))), arms):
+        rows = efficiency[(efficiency["arm"] == arm) & np.isfinite(efficiency["examples_per_s"])]
+        _setting_points(ax, rows, "examples_per_s", colours, markers)
+        stat = correlations[(correlations["arm"] == arm) & (correlations["measure"] == "examples_per_s")]
+        label = "r: too few settings"
+        if len(stat) and math.isfinite(stat.iloc[0]["estimate"]):
+            row = stat.iloc[0]
+            label = (f"r = {fmt.number(row['estimate'])}, {fmt.p_value(row['p_value'])}\n"
+                     f"Holm {fmt.p_value(row['p_adjusted'])}, n = {int(row['n_settings'])} settings")
+        ax.text(0.02, 0.98, label, transform=ax.transAxes, va="top", fontsize=7)
+        ax.set_title(plain(f"{arm} (confounded with batch size)"))
+        ax.set_xlabel("setting-mean intermediate examples / s")
+    _setting_legend(figure, colours, markers, [])
+    return figure
+
+
+def frontier_plot(efficiency: pd.DataFrame) -> Figure:
+    """Mean gain against intermediate device-hours per setting; the step line is the best mean
+    gain reachable within each budget (the efficiency frontier)."""
+    colours, markers = _style_maps(efficiency)
+    figure = Figure(figsize=(7.5, 3.6), layout="constrained")
+    ax = figure.add_subplot()
+    usable = efficiency[np.isfinite(efficiency["device_hours"])]
+    _setting_points(ax, usable, "device_hours", colours, markers)
+    frontier = usable[usable["on_frontier"].astype(bool)].sort_values("device_hours")
+    if len(frontier):
+        ax.step(np.append(frontier["device_hours"], usable["device_hours"].max()),
+                np.append(frontier["mean_gain"], frontier["mean_gain"].iloc[-1]), where="post", color="black", lw=1)
+    ax.set_xlabel("mean intermediate device-hours per trial (budget)")
+    _setting_legend(figure, colours, markers, [Line2D([], [], color="black", label="frontier: best within budget")])
     return figure
 
 

@@ -15,6 +15,7 @@ RESULT_COLUMNS = (
     "trial_id", "intermediate_task", "batch_size", "learning_rate", "seed", "status",
     "target_task", "language", "metric", "score", "selection",
     "examples_per_s", "real_tokens_per_s", "device_hours", "target_settings", "n_examples",
+    "mfu", "peak_flops_start", "peak_flops_end", "max_steps",
 )
 CURVE_COLUMNS = ("trial_id", "phase_key", "step", "train_loss", "dev_score")
 PHASE_COLUMNS = (
@@ -23,6 +24,10 @@ PHASE_COLUMNS = (
 )
 # Trial parameters (TrialResult.params keys) that become columns of the results frame.
 PARAM_COLUMNS = ("intermediate_task", "batch_size", "learning_rate", "seed", "target_settings")
+# The fixed-steps arm: a trial whose sweep sets this key trains a fixed number of optimizer steps
+# (batch size no longer changes the number of updates). Read from params["max_steps"] when the
+# sweep records it there, else from the grid point that produced the trial.
+MAX_STEPS_PARAM, MAX_STEPS_KEY = "max_steps", "intermediate.train.max_steps"
 DEFAULT_TARGET_SETTINGS = "default"
 EVAL_EXAMPLES_META = "eval_examples"  # zero_shot PhaseRecord.meta: {language: examples scored}
 
@@ -35,6 +40,9 @@ def _trial_columns(trials: pd.DataFrame) -> pd.DataFrame:
     for column in ("batch_size", "learning_rate", "seed"):
         out[column] = pd.to_numeric(out[column], errors="coerce")
     out["target_settings"] = out["target_settings"].fillna(DEFAULT_TARGET_SETTINGS)
+    out[MAX_STEPS_PARAM] = pd.to_numeric(pd.Series(
+        [p.get(MAX_STEPS_PARAM, (p.get("grid") or {}).get(MAX_STEPS_KEY)) for p in params], dtype=object),
+        errors="coerce")
     return out
 
 

@@ -266,6 +266,14 @@ class ResultStore:
             "FROM curves c JOIN trial_phases tp ON tp.phase_key = c.phase_key "
             "ORDER BY tp.trial_id, tp.position, c.step"))
 
+    def overlap_dropped(self) -> dict[str, int]:
+        """Examples the overlap guard left out of training (overlap: drop), per read, as the
+        training phases recorded them."""
+        found: dict[str, int] = {}
+        for (meta,) in self._db.execute("SELECT meta FROM phases WHERE meta LIKE '%overlap_dropped%'"):
+            found.update(json.loads(meta).get("overlap_dropped") or {})
+        return found
+
     def phases_frame(self) -> pd.DataFrame:
         """One row per phase: the planner's estimate beside the measured time."""
         return phases_frame_from(self._read(

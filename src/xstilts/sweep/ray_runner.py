@@ -83,12 +83,20 @@ class RayRunner:
     def __init__(self, pipeline: str, base: str, address: str, resources: Resources):
         self.ray = connect(address)
         self.pipeline, self.base, self.resources = pipeline, base, resources
-        self.inbox = self.ray.remote(num_cpus=0)(ProgressInbox).remote()
+        self.inbox = self._driver_local_inbox()
         self.task = self.ray.remote(run_trial_task).options(
             num_cpus=resources.num_cpus, num_gpus=resources.num_gpus,
             max_retries=resources.max_retries, retry_exceptions=resources.retry_exceptions,
         )
         self._refs: dict[Any, TrialRequest] = {}
+
+    def _driver_local_inbox(self) -> Any:
+        """The progress actor lives on the driver's node: on a worker node, that node's death
+        would take the sweep's progress (and the driver's next drain) with it."""
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        here = NodeAffinitySchedulingStrategy(self.ray.get_runtime_context().get_node_id(), soft=False)
+        return self.ray.remote(num_cpus=0)(ProgressInbox).options(scheduling_strategy=here).remote()
 
     def recover(self, trial: Trial) -> TrialResult | None:
         return None  # results travel in Ray's object store, never through files

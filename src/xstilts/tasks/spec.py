@@ -49,7 +49,7 @@ class HubSource(_Strict):
 
     id: str
     config: str | None = None  # may contain {lang}, {code} or {name}
-    names: dict[str, str] = Field(default_factory=dict)  # lang -> name used in config ({name})
+    names: dict[str, str] = Field(default_factory=dict)  # lang -> name used in config ({name}), or the id prefix of a config that mixes languages
     splits: dict[str, str] = Field(default_factory=dict)  # our split -> hub split
     columns: dict[str, Any] = Field(default_factory=dict)  # example field -> hub column(s)
     skip_labels: list[Any] = Field(default_factory=list)
