@@ -468,6 +468,102 @@ def _report_out_file(ctx: Ctx):
     return ["report", store, "--out", out], "'--out'"
 
 
+# --- data that is not there: found before any file is parsed, naming the path and the fix ------
+
+FETCH = "fetch it with: xstilts data download"
+
+
+@case("data", "sweep plan with no data folder")
+def _sweep_no_data_folder(ctx: Ctx):
+    absent = ctx.root / "xtreme"
+    path = ctx.sweep({"overrides": {"data_dir": str(absent)}, "grid": {"intermediate.task": ["none", "sst2", "anli"]}})
+    # The base config's download plus the intermediate tasks the grid adds.
+    return _plan(ctx, path), f"data folder not found: {absent}; {FETCH} --for-config {ctx.root / 'run.yaml'} " \
+                             f"--tasks anli,sst2 --out {absent}"
+
+
+@case("data", "sweep plan: a grid point's intermediate task has no files")
+def _sweep_missing_task(ctx: Ctx):
+    path = ctx.sweep({"grid": {"intermediate.task": ["sst2", "mnli"]}})
+    return _plan(ctx, path), f"'intermediate.train_split': no files for mnli:train (en): looked for " \
+                             f"{ctx.data_dir / 'intermediate/mnli/train.tsv'}; {FETCH} --tasks mnli --out {ctx.data_dir}"
+
+
+@case("data", "run --dry-run: an evaluated split with no files")
+def _run_missing_split(ctx: Ctx):
+    config = ctx.config()
+    return ["run", config, "targets.pawsx.eval_split=test", "--dry-run"], \
+        f"no files for pawsx:test in any of its 2 languages: looked for {ctx.data_dir / 'target/pawsx/test-{lang}.tsv'}; " \
+        f"{FETCH} --tasks pawsx --out {ctx.data_dir}"
+
+
+@case("data", "run with no data folder")
+def _run_no_data_folder(ctx: Ctx):
+    absent = ctx.root / "xtreme"
+    config = ctx.edit_config(set_key("data_dir", str(absent)))
+    return ["run", config], f"data folder not found: {absent}; {FETCH} --for-config {config} --out {absent}"
+
+
+def _data_copy(ctx: Ctx, names: list[str], edit: Callable[[Path], Path | None] = lambda copy: None) -> Path:
+    """The named pack files copied to root/data; ``edit`` may damage one."""
+    copy = ctx.root / "data"
+    for name in names:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / name).write_bytes((ctx.data_dir / name).read_bytes())
+    edit(copy)
+    return copy
+
+
+PAWSX_FILES = ["target/pawsx/dev-en.tsv", "target/pawsx/dev-de.tsv", "intermediate/sst2/train.tsv", "intermediate/sst2/dev.tsv"]
+
+
+@case("data", "evaluated PAWS-X file with its labels blanked (as XTREME's download leaves test)")
+def _blanked_pairs(ctx: Ctx):
+    def blank(copy: Path) -> None:
+        german = copy / "target/pawsx/dev-de.tsv"
+        german.write_text("".join("\t".join(line.split("\t")[:2]) + "\n"
+                                  for line in german.read_text(encoding="utf-8").splitlines()), encoding="utf-8")
+    copy = _data_copy(ctx, PAWSX_FILES, blank)
+    config = ctx.edit_config(set_key("data_dir", str(copy)))
+    return ["run", config, "--dry-run"], f"'targets.pawsx.eval_split': {copy / 'target/pawsx/dev-de.tsv'} has no label column"
+
+
+@case("data", "evaluated PAN-X file with its tags blanked")
+def _blanked_tags(ctx: Ctx):
+    def blank(copy: Path) -> None:
+        german = copy / "target/panx/dev-de.tsv"
+        german.write_text("".join(line.split("\t")[0] + "\n" for line in german.read_text(encoding="utf-8").splitlines()),
+                          encoding="utf-8")
+    copy = _data_copy(ctx, PAWSX_FILES + ["target/panx/train-en.tsv", "target/panx/dev-de.tsv"], blank)
+    panx = {"train_split": "panx:train[0:64]", "eval_split": "dev", "languages": ["de"], "max_length": 48}
+    config = ctx.edit_config(lambda c: (set_key("data_dir", str(copy))(c), set_key("targets.panx", panx)(c)))
+    return ["run", config, "--dry-run"], f"'targets.panx.eval_split': {copy / 'target/panx/dev-de.tsv'} has no tag column"
+
+
+@case("data", "evaluated XQuAD file with its answers blanked")
+def _blanked_answers(ctx: Ctx):
+    def blank(copy: Path) -> None:  # what XTREME's remove_qa_test_annotations writes
+        german = copy / "target/xquad/xquad.de.json"
+        data = json.loads(german.read_text(encoding="utf-8"))
+        for doc in data["data"]:
+            for paragraph in doc["paragraphs"]:
+                for qa in paragraph["qas"]:
+                    qa["answers"] = [{"answer_start": 0, "text": ""}]
+        german.write_text(json.dumps(data), encoding="utf-8")
+    copy = _data_copy(ctx, PAWSX_FILES + ["target/xquad/xquad.de.json", "target/tydiqa/tydiqa.goldp.en.train.json"], blank)
+    xquad = {"train_split": "tydiqa:train[0:32]", "eval_split": "test", "languages": ["de"], "max_length": 64}
+    config = ctx.edit_config(lambda c: (set_key("data_dir", str(copy))(c), set_key("targets.xquad", xquad)(c)))
+    return ["run", config, "--dry-run"], f"{copy / 'target/xquad/xquad.de.json'} has its answers blanked"
+
+
+@case("data", "BUCC without its gold pairs file")
+def _bucc_no_gold(ctx: Ctx):
+    copy = _data_copy(ctx, PAWSX_FILES + ["target/bucc2018/zh-en.dev.zh", "target/bucc2018/zh-en.dev.en"])
+    config = ctx.edit_config(lambda c: (set_key("data_dir", str(copy))(c),
+                                        set_key("targets.bucc2018", {"eval_split": "dev", "max_length": 32})(c)))
+    return ["run", config], f"BUCC gold pairs file missing: {copy / 'target/bucc2018/zh-en.dev.gold'}"
+
+
 # --- study and tasks ----------------------------------------------------------------------------
 
 @case("study", "sweep file is a folder")
@@ -528,7 +624,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(klass, name, build, 
 def test_the_matrix_is_large_and_covers_every_class():
     classes = {klass for klass, _, _ in CASES}
     assert len(CASES) >= 60
-    assert {"config", "graph", "sweep", "reader", "score", "results", "report", "study", "tasks"} <= classes
+    assert {"config", "graph", "data", "sweep", "reader", "score", "results", "report", "study", "tasks"} <= classes
 
 
 def test_every_reader_format_has_a_bad_input_case():

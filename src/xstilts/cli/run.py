@@ -13,6 +13,7 @@ import typer
 from xstilts.errors import XstiltsError
 
 if TYPE_CHECKING:
+    from xstilts.pipeline.graph import PhaseNode
     from xstilts.results import TrialResult
 
 
@@ -32,6 +33,15 @@ def _board_progress(board: Any, trial_id: str):
         board.refresh()
 
     return progress
+
+
+def _reads_text(node: PhaseNode) -> str:
+    """What a phase reads: examples it trains on (all epochs), else examples it scores."""
+    if node.trains_on:
+        return f"{node.train_examples} train examples"
+    if node.phase == "retrieval":  # a bitext read lists no lines; its cap applies when it runs
+        return f"{len(node.evaluates)} language pairs, {sum(read.total for read in node.evaluates)} sentences on file"
+    return f"scores {sum(len(read.lines) for read in node.evaluates)} examples in {len(node.evaluates)} languages"
 
 
 def summary_lines(result: TrialResult) -> list[str]:
@@ -85,11 +95,11 @@ def run_command(
 
     quiet_libraries()  # before any model loads: no transformers bars or load reports
     cfg = load_config(config, overrides or [])
-    graph = preflight(cfg)  # bad input fails here: nothing trained, nothing stored
+    graph = preflight(cfg, config_file=str(config))  # bad input fails here: nothing trained, nothing stored
     if dry_run:
         for node in graph.planned():
             state = "done" if node.done else "to run"
-            typer.echo(f"{node.phase:<13} {node.task:<12} {node.key:<30} {state:<7} {node.train_examples} train examples")
+            typer.echo(f"{node.phase:<13} {node.task:<12} {node.key:<30} {state:<7} {_reads_text(node)}")
         return
     trial_id = trial_id_of(cfg)
     with store_errors(cfg.store), ResultStore(cfg.store) as store:

@@ -102,6 +102,7 @@ def _checked_study(sweep_file: Path, out: Path, report_only: bool):
     """(sweep, base config, trials), after every check that can fail on bad input: nothing is
     written (no report folder) before the sweep file, its trials and --out are known good."""
     from xstilts.cli.common import reject_run_config
+    from xstilts.cli.sweep import check_sweep_data
     from xstilts.config import load_config
     from xstilts.errors import ConfigError
     from xstilts.sweep.adapter import DEFAULT_PIPELINE, check_pipeline
@@ -111,7 +112,9 @@ def _checked_study(sweep_file: Path, out: Path, report_only: bool):
     reject_run_config(sweep_file)
     sweep = load_sweep(sweep_file)
     base = load_config(sweep.base, [format_override(k, v) for k, v in sweep.spec.overrides.items()])
-    trials = expand_sweep(sweep, check_pipeline(DEFAULT_PIPELINE))
+    pipeline = check_pipeline(DEFAULT_PIPELINE)
+    check_sweep_data(sweep, pipeline)  # a missing data folder: one line with the command that fetches it
+    trials = expand_sweep(sweep, pipeline)
     if out.exists() and not out.is_dir():
         raise ConfigError("--out", f"{out} exists and is not a folder")
     if report_only and not Path(base.store).is_file():

@@ -60,7 +60,32 @@ def _prepare(sweep_file: Path, pipeline_module: str) -> tuple[Sweep, Pipeline, l
     reject_run_config(sweep_file)
     sweep = load_sweep(sweep_file)
     pipeline = check_pipeline(pipeline_module)
+    check_sweep_data(sweep, pipeline)
     return sweep, pipeline, expand_sweep(sweep, pipeline)
+
+
+def check_sweep_data(sweep: Sweep, pipeline: Pipeline) -> None:
+    """Every grid point's data files are present before any trial is planned: a missing folder
+    or split is one line naming the path and the command that fetches it, not a plan of
+    trials with nothing to train on."""
+    from xstilts.config import RunConfig
+    from xstilts.errors import XstiltsError
+    from xstilts.pipeline.preflight import check_data
+    from xstilts.sweep.trials import format_override
+
+    configs = []
+    for point in sweep.spec.points() or [{}]:
+        overrides = [format_override(k, v) for layer in (sweep.spec.overrides, point) for k, v in layer.items()]
+        try:
+            configs.append(pipeline.load_config(sweep.base, overrides))
+        except XstiltsError:
+            return  # a bad value: expand_sweep reports it, blaming the sweep file's key
+    configs = [c for c in configs if isinstance(c, RunConfig)]  # another pipeline's configs are its own to check
+    # The base config's download misses the intermediate tasks the grid adds: name them all.
+    tasks = tuple(sorted({name for config in configs for name in config.intermediate.task_names()}))
+    seen: set = set()
+    for config in configs:
+        check_data(config, str(sweep.base), seen, tasks)
 
 
 def default_store_path(sweep: Sweep, trials: list[Trial]) -> Path:

@@ -44,12 +44,17 @@ def local_counts(spec: TaskSpec, data_dir: Path, cache: CountCache | None = None
     return counts
 
 
-def _print_task(spec: TaskSpec, counts: dict[str, dict[str, int]]) -> None:
+def looked_for(spec: TaskSpec, data_dir: Path) -> list[str]:
+    """Where each split's files would be ({lang}/{code} stand for every language)."""
+    return [str(data_dir / source.pattern) for sources in spec.splits.values() for source in sources]
+
+
+def _print_task(spec: TaskSpec, counts: dict[str, dict[str, int]], data_dir: Path) -> None:
     where = f"{spec.role}/{spec.group}" if spec.group else spec.role
     stand_in = f" (stand-in for {spec.stand_in_for})" if spec.stand_in_for else ""
     typer.echo(f"{spec.name:<20} {spec.kind:<20} {len(spec.languages):>2} langs  {where}{stand_in}")
     if not counts:
-        typer.echo("    (no local files)")
+        typer.echo(f"    (no local files; looked for {', '.join(looked_for(spec, data_dir))})")
     for split, by_lang in counts.items():
         total = sum(by_lang.values())
         detail = " ".join(f"{lang}={n}" for lang, n in by_lang.items())
@@ -93,9 +98,10 @@ def tasks_command(
         counts = local_counts(spec, folder, cache)
         if cache.misses > before:
             cache.save()  # after each task, so an interrupted first call keeps what it counted
-        report[spec.name] = {"kind": spec.kind, "role": spec.role, "languages": spec.languages, "counts": counts}
+        report[spec.name] = {"kind": spec.kind, "role": spec.role, "languages": spec.languages, "counts": counts,
+                             **({} if counts else {"looked_for": looked_for(spec, folder)})}
         if not as_json:
-            _print_task(spec, counts)
+            _print_task(spec, counts, folder)
     if as_json:
         typer.echo(json.dumps(report, indent=1))
 

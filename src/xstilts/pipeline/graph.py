@@ -330,7 +330,8 @@ def _check_labelled(reads) -> None:
 def _seen(examples: int, train) -> int:
     """Examples a phase trains on over all epochs (what its step count follows)."""
     per_epoch = min(examples, train.max_train_examples) if train.max_train_examples else examples
-    return per_epoch * train.epochs
+    seen = per_epoch * train.epochs
+    return min(seen, train.max_steps * train.batch_size) if train.max_steps else seen
 
 
 def _mlm_size(reads: tuple[SplitRead, ...]) -> int:
