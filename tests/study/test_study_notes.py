@@ -25,8 +25,8 @@ def test_data_per_phase_names_every_intermediate_task_and_borrowed_models():
     assert notes["intermediate"].startswith("sst2: train[0:1000] x 1 epoch(s), max length 128; anli: dev[0:1000]")
     assert "squad: dev[0:1150]" in notes["intermediate"] and "commonsenseqa: train[0:1000]" in notes["intermediate"]
     assert "anli: dev[0:2100] x 1 epoch(s) (at most 63 steps)" in notes["intermediate"]
-    assert notes["mlqa"].startswith("the model trained for xquad; evaluate dev, at most 60 per language")
-    assert notes["xquad"].startswith("train squad:dev[5021:5371] x 2 epoch(s)")
+    assert notes["mlqa"].startswith("the model trained for xquad; evaluate dev, at most 50 per language")
+    assert notes["xquad"].startswith("train squad:dev[5021:5371] x 1 epoch(s)")
     assert notes["tatoeba"].startswith("evaluate test")
     # A baseline-only sweep has no intermediate data to describe.
     assert "intermediate" not in data_per_phase(base, [base.model_copy(update={"intermediate": base.intermediate.model_copy(update={"task": "none"})})])
