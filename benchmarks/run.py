@@ -7,7 +7,8 @@ Figure groups (``--only`` takes these names): training (throughput vs HF Trainer
 (xstilts' CPU bf16 autocast vs fp32), retrieval (embedding vs search, whole vs truncated encoder,
 matrix product vs faiss, BUCC mining), bucc-mining (XTREME's margin mining with chunked exact kNN), sweep (intermediate-phase reuse), mfu (e5-small's model FLOPs
 utilisation, training and evaluation in bf16); run only when named: attention (SDPA vs eager),
-compile (torch.compile for evaluation). Throughput figures carry each side's MFU. A group that
+compile (torch.compile for evaluation), study-phases (the mini-study's phases, this checkout vs
+commit f5f6890, each in its own process). Throughput figures carry each side's MFU. A group that
 raises is reported and skipped; the exit status is then 1. A missed target is a result, not an
 error.
 """
@@ -34,6 +35,7 @@ from benchmarks.report import FORMATTERS, RunInfo, append_rows, format_target
 from benchmarks.retrieval import retrieval_figures
 from benchmarks.speedups import attention_figures, compile_figures
 from benchmarks.stats import FigureResult
+from benchmarks.study_phases import study_phase_figures
 from benchmarks.sweep_reuse import sweep_reuse_figures
 from benchmarks.training import (
     cpu_bf16_speedup,
@@ -57,8 +59,9 @@ FIGURES: dict[str, Callable[[Scale], list[FigureResult]]] = {
     "mfu": utilisation_figures,
     "attention": attention_figures,
     "compile": compile_figures,
+    "study-phases": study_phase_figures,
 }
-OPT_IN = ("attention", "compile")  # experiments behind a default: measured on request, not every run
+OPT_IN = ("attention", "compile", "study-phases")  # experiments behind a default: measured on request, not every run
 DEFAULT_THREADS = 2  # the same intra-op thread count for every side of every comparison
 
 

@@ -25,7 +25,9 @@ from typing import Any, Mapping
 from xstilts.io import atomic_write_text
 
 # Bump when phase code (training, prediction, scoring) changes its outputs for the same inputs.
-PHASE_CODE_VERSION = 2
+# 3: CPU training with attention dropout runs eager attention (train/attention.py): same
+# dropout masks, bf16 matmuls instead of SDPA's fp32 math path, so losses differ in bf16 noise.
+PHASE_CODE_VERSION = 3
 _FINGERPRINT_CACHE = "model-fingerprints.json"
 
 

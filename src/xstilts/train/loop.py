@@ -22,6 +22,7 @@ from accelerate import Accelerator
 from accelerate.utils import set_seed
 
 from xstilts.errors import ConfigError
+from xstilts.train.attention import EAGER, SDPA, TrainingAttention
 from xstilts.train import checkpoint as ckpt
 from xstilts.train.batching import BatchOrder, StepBatch, StepPlan, fixed_subset, restricted, shuffled_batch_order
 from xstilts.train.evaluation import EvalFn, evaluate, improved_keys
@@ -74,6 +75,7 @@ class Run:
     meter: ThroughputMeter
     hooks: Hooks
     saved_step: int | None  # step of the newest checkpoint on disk
+    attention: TrainingAttention  # eager while training on CPU, SDPA while evaluating
 
 
 def train(
@@ -104,19 +106,20 @@ def train(
     hooks = Hooks(eval_fn, tuple(select_on), progress)
     run = _start_run(model, dataset, collate_fn, settings, root, batch_order, hooks)
     steps_before = run.state.step
-    for batch in run.plan.iterate(settings.epochs, run.state.epoch, run.state.index_in_epoch):
-        if run.state.step >= run.total_steps:
-            break
-        result = _train_step(run, batch)
-        if not result.finite:
-            _mark_diverged(run.state, result)
-            break
-        if _due(run.state.step, settings.eval_every) and run.hooks.eval_fn is not None:
-            _evaluate_and_select(run)
-            if _patience_exhausted(run):
+    with run.attention.using(EAGER):
+        for batch in run.plan.iterate(settings.epochs, run.state.epoch, run.state.index_in_epoch):
+            if run.state.step >= run.total_steps:
                 break
-        if _due(run.state.step, settings.checkpoint_every):
-            _save_checkpoint(run)
+            result = _train_step(run, batch)
+            if not result.finite:
+                _mark_diverged(run.state, result)
+                break
+            if _due(run.state.step, settings.eval_every) and run.hooks.eval_fn is not None:
+                _evaluate_and_select(run)
+                if _patience_exhausted(run):
+                    break
+            if _due(run.state.step, settings.checkpoint_every):
+                _save_checkpoint(run)
     return _finish(run, steps_trained=run.state.step - steps_before)
 
 
@@ -170,6 +173,7 @@ def _start_run(model, dataset, collate_fn, settings, root, batch_order, hooks: H
         meter=_throughput_meter(model, settings, accelerator, state),
         hooks=hooks,
         saved_step=saved_step,
+        attention=TrainingAttention(model, accelerator.device),
     )
 
 
@@ -272,7 +276,8 @@ def _mark_diverged(state: RunState, result: StepResult) -> None:
 
 def _evaluate_and_select(run: Run) -> None:
     state = run.state
-    scores = evaluate(run.hooks.eval_fn, run.model)
+    with run.attention.using(SDPA):
+        scores = evaluate(run.hooks.eval_fn, run.model)
     state.record_scores(scores)
     improved = improved_keys(state.best, scores, run.hooks.select_on)
     for key in improved:
