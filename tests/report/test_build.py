@@ -80,7 +80,7 @@ def test_tiny_study_still_builds_and_says_what_it_cannot_estimate(tmp_path):
     report = build_report(frame, None, tmp_path, n_resamples=100)
     markdown = report.markdown.read_text()
     assert "Too few settings with a measured throughput" in markdown
-    assert "single batch size and learning rate" in markdown
+    assert "Too few batch sizes or learning rates have finished trials" in markdown
     assert "No training curves were recorded." in markdown
 
 

@@ -131,7 +131,8 @@ def headline(analysis: StudyAnalysis) -> list[str]:
     sentences = [settings_answer(analysis, "log2_batch_size"), settings_answer(analysis, "log10_learning_rate"),
                  throughput_answer(analysis), best_task_answer(analysis), scope_answer(analysis)]
     if sentences[0] is None and sentences[1] is None:
-        sentences[0] = "The study used a single batch size and learning rate, so their effects cannot be estimated."
+        sentences[0] = ("Too few batch sizes or learning rates have finished trials to estimate their effects "
+                        "(the slopes need at least two values of each within a seed).")
     return [text for text in sentences if text]
 
 
