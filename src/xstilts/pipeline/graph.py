@@ -24,7 +24,7 @@ from xstilts.models.cache import default_cache_dir
 from xstilts.pipeline.keys import content_key, folder_stamp, memo_model_fingerprint, spec_fingerprint
 from xstilts.pipeline.overlap import drop_overlapping
 from xstilts.pipeline.reads import ReadCache, SplitRead, TrainedLines, english_of, languages_present, reported_as, resolve_read
-from xstilts.tasks.registry import get_task
+from xstilts.tasks.registry import get_task, one_snapshot
 from xstilts.train.settings import TrainSettings
 
 def phase_settings(settings: TrainSettings, config: RunConfig) -> TrainSettings:
@@ -72,7 +72,8 @@ class TrialGraph:
 
     @classmethod
     def build(cls, config: RunConfig) -> "TrialGraph":
-        return _Builder(config).build()
+        with one_snapshot():  # one trial's thousands of task lookups read the specs once
+            return _Builder(config).build()
 
     def node(self, phase: str, task: str | None = None) -> PhaseNode:
         return next(n for n in self.nodes if n.phase == phase and (task is None or n.task == task))

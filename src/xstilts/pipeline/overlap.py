@@ -53,8 +53,10 @@ def _hashes(read: SplitRead, data_dir: Path) -> dict[bytes, str]:
     return found
 
 
-def drop_overlapping(read: SplitRead, evaluated, data_dir: Path) -> SplitRead:
-    """The read without the examples whose text another task's evaluated read also has."""
+@lru_cache(maxsize=256)
+def drop_overlapping(read: SplitRead, evaluated: tuple[SplitRead, ...], data_dir: Path) -> SplitRead:
+    """The read without the examples whose text another task's evaluated read also has (cached:
+    a sweep builds one graph per trial over the same reads)."""
     # Only examples of one kind can share their text (a QA paragraph is no NLI pair).
     kind = get_task(read.ref.task).kind
     others = [e for e in evaluated if _compared(e) and e.ref.task != read.ref.task and get_task(e.ref.task).kind == kind]

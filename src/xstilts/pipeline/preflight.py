@@ -28,7 +28,7 @@ from xstilts.models.sources import SOURCE_KEY
 from xstilts.pipeline.graph import TrialGraph
 from xstilts.pipeline.overlap import check_no_overlap
 from xstilts.pipeline.reads import english_of, reported_as
-from xstilts.tasks.registry import get_task
+from xstilts.tasks.registry import get_task, one_snapshot
 from xstilts.tasks.spec import SplitSource, TaskSpec
 
 # google-research/xtreme scripts/download_data.sh (utils_preprocess.py) blanks these for users.
@@ -196,10 +196,11 @@ def _check_outputs(graph: TrialGraph) -> None:
 def preflight(config: RunConfig, graph: TrialGraph | None = None, config_file: str | None = None) -> TrialGraph:
     """The trial's graph, once its inputs and outputs are known to be usable. ``config_file``
     names the config in the command that fetches missing data."""
-    if graph is None:
-        check_data(config, config_file)
-        graph = TrialGraph.build(config)
-    check_no_overlap(graph.nodes, graph.data_dir)
-    _check_model(graph)
-    _check_outputs(graph)
+    with one_snapshot():  # the checks look tasks up thousands of times: read the specs once
+        if graph is None:
+            check_data(config, config_file)
+            graph = TrialGraph.build(config)
+        check_no_overlap(graph.nodes, graph.data_dir)
+        _check_model(graph)
+        _check_outputs(graph)
     return graph

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from functools import lru_cache
+from typing import Iterator
 from pathlib import Path
 
 from xstilts.errors import ConfigError
@@ -38,7 +40,24 @@ def _stamp(dirs: list[Path]) -> tuple:
     return tuple((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in files)
 
 
+_snapshot: list[dict[str, TaskSpec]] = []  # set inside `one_snapshot()`
+
+
+@contextlib.contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Inside the block every lookup uses the specs as they were on entry: building one trial's
+    graph looks tasks up thousands of times, and re-listing and stat-ing every spec file each
+    time was most of a sweep plan's time. Specs edited later are seen by the next block."""
+    _snapshot.append(all_tasks())
+    try:
+        yield
+    finally:
+        _snapshot.pop()
+
+
 def all_tasks() -> dict[str, TaskSpec]:
+    if _snapshot:
+        return _snapshot[-1]
     dirs = _spec_dirs()
     return _load_all(tuple(dirs), _stamp(dirs))
 
