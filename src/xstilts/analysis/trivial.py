@@ -2,7 +2,7 @@
 
 The store's score rows with ``selection == "trivial"`` hold, for every trial, target task and
 language, the score of a trivial predictor (majority training label, most frequent tag, empty
-answer, chance for retrieval) on exactly the evaluated lines, with the same metric. Here the
+answer; retrieval tasks have none) on exactly the evaluated lines, with the same metric. Here the
 baseline trials (no intermediate task) are compared with it: per seed, the baseline's mean
 score over the target's languages minus the trivial mean over the same languages, then a
 seed-level CI of that margin. A target whose margin's CI does not lie above zero has not
