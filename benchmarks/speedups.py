@@ -1,11 +1,11 @@
 """Do PyTorch SDPA attention or torch.compile pay on this machine for e5-small? Measured, not assumed.
 
-attention: the encoder as loaded (``attn_implementation="sdpa"``, transformers' default) against the
-same weights switched to the eager implementation (``set_attn_implementation("eager")``), side by
-side and interleaved: xstilts ``train()`` at the mini-study's PAWS-X shape (bf16 autocast, batch
-16 = 2×8, max length 128) and ``predict_pooled`` over 7 languages of PAWS-X dev (bf16, batch 64).
-With attention dropout on (training), SDPA on CPU runs its unfused math path; in evaluation it
-runs the fused flash kernel.
+attention, training: xstilts ``train()`` at the mini-study's PAWS-X shape (bf16 autocast, batch
+16 = 2×8, max length 128) with its CPU training kernels (train/attention.py: bf16 softmax, 16-bit
+dropout masks) against transformers' eager attention and against SDPA (transformers' default; with
+attention dropout on, SDPA on CPU runs its unfused math path), side by side and interleaved.
+attention, evaluation: ``predict_pooled`` over 7 languages of PAWS-X dev (bf16, batch 64), SDPA
+(the fused flash kernel) against eager.
 
 bf16 weights: evaluation under bf16 autocast (what ``cpu_bf16`` does: every forward casts the fp32
 weights to bf16 again) against a bf16 copy of the model run without autocast (cast once).
@@ -62,32 +62,36 @@ def _with_attention(model: torch.nn.Module, implementation: str) -> torch.nn.Mod
 def _attention_training(scale: Scale) -> FigureResult:
     work = load_workload("pawsx", ENCODER)
 
-    def run(implementation: str, repetition: int) -> tuple[float, float]:
-        # train() itself switches an SDPA encoder to eager on CPU (xstilts.train.attention); the
-        # SDPA side turns that off to measure what the switch buys.
-        keep = mock.patch.object(training_attention, "_switchable", lambda model: []) if implementation == "sdpa" \
+    def run(side: str, repetition: int) -> tuple[float, float]:
+        # train() itself switches an SDPA encoder to xstilts' CPU training kernels (attention and
+        # 16-bit dropout, xstilts.train.attention); the other two sides turn that off.
+        keep = mock.patch.object(training_attention, "_switchable", lambda model: []) if side != "xstilts" \
             else contextlib.nullcontext()
         with keep:
-            _, outcome = xstilts_training(_with_attention(work.model, implementation), work.features,
-                                          work.tokenizer.pad_token_id, GEOMETRY, repetition, MAX_GRAD_NORM,
-                                          bf16_on_cpu=True)
+            _, outcome = xstilts_training(_with_attention(work.model, "eager" if side == "eager" else "sdpa"),
+                                          work.features, work.tokenizer.pad_token_id, GEOMETRY, repetition,
+                                          MAX_GRAD_NORM, bf16_on_cpu=True)
         return outcome.throughput.examples_per_s, outcome.curve[-1].train_loss if outcome.curve else float("nan")
 
+    sides = ("sdpa", "eager", "xstilts")
     window = PeakWindow.start("bf16")
-    runs = [run_interleaved({side: (lambda s=side, r=r: run(s, r)) for side in ("sdpa", "eager")}, r)
+    runs = [run_interleaved({side: (lambda s=side, r=r: run(s, r)) for side in sides}, r)
             for r in range(scale.repetitions)]
     window.end()
-    sdpa, eager = [r["sdpa"][0] for r in runs], [r["eager"][0] for r in runs]
-    losses = [abs(r["sdpa"][1] - r["eager"][1]) for r in runs]
+    rates = {side: [r[side][0] for r in runs] for side in sides}
+    losses = [abs(r["sdpa"][1] - r["xstilts"][1]) for r in runs]
     flops = mean_training_flops(work.model, work.features.lengths())
-    mfus = {side: mfu(float(np.median(v)) * flops, window) for side, v in (("sdpa", sdpa), ("eager", eager))}
-    setup = (f"examples/s of xstilts train(), SDPA / eager attention; {ENCODER_NAMES[ENCODER]}, frozen word "
-             f"embeddings; pawsx dev-en, max length 128; {GEOMETRY.describe()}; bf16 autocast; "
-             f"{torch.get_num_threads()} threads; median examples/s sdpa {np.median(sdpa):.1f}, eager "
-             f"{np.median(eager):.1f}; final logged loss differs by at most {max(losses):.4f}; "
+    mfus = {side: mfu(float(np.median(v)) * flops, window) for side, v in rates.items()}
+    medians = ", ".join(f"{side} {np.median(v):.1f}" for side, v in rates.items())
+    setup = (f"examples/s of xstilts train(), xstilts CPU training kernels (bf16 softmax, 16-bit dropout "
+             f"masks) / transformers' eager attention with torch dropout; {ENCODER_NAMES[ENCODER]}, frozen "
+             f"word embeddings; pawsx dev-en, max length 128; {GEOMETRY.describe()}; bf16 autocast; "
+             f"{torch.get_num_threads()} threads; median examples/s {medians} (SDPA: transformers' default); "
+             f"final logged loss of xstilts and SDPA differs by at most {max(losses):.4f}; "
              f"{mfu_sentence(mfus, [window])}")
-    return FigureResult(f"SDPA vs eager attention, training — pawsx, {ENCODER}, bf16",
-                        summarize(paired_ratios(sdpa, eager)), "x", None, setup, {"losses": losses}, mfus)
+    return FigureResult(f"CPU training kernels vs eager attention, training — pawsx, {ENCODER}, bf16",
+                        summarize(paired_ratios(rates["xstilts"], rates["eager"])), "x", None, setup,
+                        {"losses": losses}, mfus)
 
 
 def _eval_sides(scale: Scale, models: dict[str, torch.nn.Module], autocast: dict[str, bool] | None = None):

@@ -13,15 +13,16 @@ import pandas as pd
 
 from xstilts.analysis.seeds import ALPHA
 
-METHODS = ("holm", "bh")
+def _ranked(p_values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(p, an all-NaN output of its shape, the finite p-values' positions in ascending order)."""
+    p = np.asarray(p_values, dtype=float)
+    finite = np.flatnonzero(np.isfinite(p))
+    return p, np.full(p.shape, np.nan), finite[np.argsort(p[finite], kind="stable")]
 
 
 def holm(p_values) -> np.ndarray:
     """Holm's step-down adjusted p-values: max over j <= i of (m - j + 1) * p_(j), capped at 1."""
-    p = np.asarray(p_values, dtype=float)
-    out = np.full(p.shape, np.nan)
-    finite = np.flatnonzero(np.isfinite(p))
-    order = finite[np.argsort(p[finite], kind="stable")]
+    p, out, order = _ranked(p_values)
     m = len(order)
     scaled = (m - np.arange(m)) * p[order]
     out[order] = np.minimum(np.maximum.accumulate(scaled), 1.0)
@@ -30,14 +31,15 @@ def holm(p_values) -> np.ndarray:
 
 def benjamini_hochberg(p_values) -> np.ndarray:
     """BH step-up adjusted p-values: min over j >= i of m / j * p_(j), capped at 1."""
-    p = np.asarray(p_values, dtype=float)
-    out = np.full(p.shape, np.nan)
-    finite = np.flatnonzero(np.isfinite(p))
-    order = finite[np.argsort(p[finite], kind="stable")]
+    p, out, order = _ranked(p_values)
     m = len(order)
     scaled = m / np.arange(1, m + 1) * p[order]
     out[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
     return out
+
+
+ADJUSTMENTS = {"holm": holm, "bh": benjamini_hochberg}
+METHODS = tuple(ADJUSTMENTS)
 
 
 def adjust_family(table: pd.DataFrame, family: list[str] | None = None, *, method: str = "holm",
@@ -46,7 +48,7 @@ def adjust_family(table: pd.DataFrame, family: list[str] | None = None, *, metho
     when None), ``family_size`` and ``survives`` (adjusted p < 0.05)."""
     if method not in METHODS:
         raise ValueError(f"adjustment method must be one of {', '.join(METHODS)}, got {method!r}")
-    adjust = holm if method == "holm" else benjamini_hochberg
+    adjust = ADJUSTMENTS[method]
     out = table.copy()
     out["p_adjusted"] = np.nan
     out["family_size"] = 0

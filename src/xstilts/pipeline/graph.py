@@ -141,13 +141,20 @@ class _Builder:
         for task, cfg in self.config.targets.items():
             if get_task(task).kind == "retrieval":
                 continue
-            key = f"targets.{task}.eval_split"
-            ref = SplitRef.parse(cfg.eval_split, task, key)
-            ref = SplitRef(ref.task, ref.split)  # the whole split, not the trial's slice
-            with reported_as(key):
-                langs = languages_present(ref, self.data_dir, cfg.languages, self.config.data_source)
+            key, ref, langs = self._eval_languages(task, cfg, whole=True)  # not the trial's slice
             reads += [self._read(ref, lang, key) for lang in langs]
         return tuple(reads)
+
+    def _eval_languages(self, task: str, cfg: TargetConfig, *, whole: bool = False) -> tuple[str, SplitRef, list[str]]:
+        """The eval split's config key, its reference (the whole split when ``whole``) and the
+        languages it has files for."""
+        key = f"targets.{task}.eval_split"
+        ref = SplitRef.parse(cfg.eval_split, task, key)
+        if whole:
+            ref = SplitRef(ref.task, ref.split)
+        with reported_as(key):
+            langs = languages_present(ref, self.data_dir, cfg.languages, self.config.data_source)
+        return key, ref, list(langs)
 
     def _model_fingerprint(self, model_dir: Path) -> str:
         return memo_model_fingerprint(str(model_dir), str(self.cache_dir), folder_stamp(model_dir))
@@ -250,18 +257,13 @@ class _Builder:
         """Target-language dev for the oracle selector (Keung et al. 2020), when asked."""
         if not cfg.oracle_dev_examples:
             return ()
-        key = f"targets.{task}.eval_split"
-        ref = SplitRef.parse(cfg.eval_split, task, key)
-        with reported_as(key):
-            langs = [lang for lang in languages_present(ref, self.data_dir, cfg.languages, self.config.data_source) if lang != "en"]
-        reads = (self._read(ref, lang, key, guard=self.trained, cap=cfg.oracle_dev_examples) for lang in langs)
+        key, ref, langs = self._eval_languages(task, cfg)
+        reads = (self._read(ref, lang, key, guard=self.trained, cap=cfg.oracle_dev_examples)
+                 for lang in langs if lang != "en")
         return tuple(read for read in reads if read.lines)
 
     def _evaluated(self, task: str, cfg: TargetConfig) -> tuple[SplitRead, ...]:
-        key = f"targets.{task}.eval_split"
-        ref = SplitRef.parse(cfg.eval_split, task, key)
-        with reported_as(key):
-            langs = languages_present(ref, self.data_dir, cfg.languages, self.config.data_source)
+        key, ref, langs = self._eval_languages(task, cfg)
         if not langs:
             raise ConfigError(key, f"no files for {task}:{ref.split} in any language under {self.data_dir}")
         reads = [self._read(ref, lang, key, guard=self.trained, cap=cfg.max_eval_examples) for lang in langs]

@@ -27,7 +27,9 @@ from xstilts.io import atomic_write_text
 # Bump when phase code (training, prediction, scoring) changes its outputs for the same inputs.
 # 3: CPU training with attention dropout runs eager attention (train/attention.py): same
 # dropout masks, bf16 matmuls instead of SDPA's fp32 math path, so losses differ in bf16 noise.
-PHASE_CODE_VERSION = 3
+# 4: CPU training draws 16-bit dropout masks and keeps the attention softmax in bf16
+# (train/dropout.py, train/attention.py): other masks from the same seed, another noise path.
+PHASE_CODE_VERSION = 4
 _FINGERPRINT_CACHE = "model-fingerprints.json"
 
 

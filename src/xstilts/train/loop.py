@@ -22,7 +22,7 @@ from accelerate import Accelerator
 from accelerate.utils import set_seed
 
 from xstilts.errors import ConfigError
-from xstilts.train.attention import EAGER, SDPA, TrainingAttention
+from xstilts.train.attention import CPU_TRAINING, SDPA, TrainingAttention
 from xstilts.train import checkpoint as ckpt
 from xstilts.train.batching import BatchOrder, StepBatch, StepPlan, fixed_subset, restricted, shuffled_batch_order
 from xstilts.train.evaluation import EvalFn, evaluate, improved_keys
@@ -75,7 +75,7 @@ class Run:
     meter: ThroughputMeter
     hooks: Hooks
     saved_step: int | None  # step of the newest checkpoint on disk
-    attention: TrainingAttention  # eager while training on CPU, SDPA while evaluating
+    attention: TrainingAttention  # CPU training kernels while training, SDPA while evaluating
 
 
 def train(
@@ -106,7 +106,7 @@ def train(
     hooks = Hooks(eval_fn, tuple(select_on), progress)
     run = _start_run(model, dataset, collate_fn, settings, root, batch_order, hooks)
     steps_before = run.state.step
-    with run.attention.using(EAGER):
+    with run.attention.using(CPU_TRAINING):
         for batch in run.plan.iterate(settings.epochs, run.state.epoch, run.state.index_in_epoch):
             if run.state.step >= run.total_steps:
                 break
