@@ -51,3 +51,9 @@ def test_study_notes_count_the_finished_trials_of_the_sweep(tmp_path):
     assert notes["trials"].startswith("1 of the sweep's 3 trials finished")
     assert notes["data_per_phase"]["intermediate"].startswith("anli: dev[0:600]")
     assert notes["overlap_dropped"].endswith("squad:dev[5021:5371] (en): 37")
+    assert "other_trials" not in notes  # every finished trial is one of the sweep's
+    with ResultStore(tmp_path / "r.sqlite") as store:  # e.g. the same study run from another folder
+        store.record(TrialResult("z", {"intermediate_task": "none"}, "done"))
+    notes = study_notes(base, trials)
+    assert notes["trials"].startswith("1 of the sweep's 3 trials finished")
+    assert notes["other_trials"].startswith("the store also holds 1 finished trial(s) this sweep file does not produce")

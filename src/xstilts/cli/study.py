@@ -58,6 +58,13 @@ def study_notes(base: RunConfig, trials: Sequence[Trial]) -> dict[str, str | dic
     finished = sum(trial.trial_id in finished_ids for trial in trials)
     notes: dict[str, Any] = {"data_per_phase": data_per_phase(base, [trial.config for trial in trials]),
                              "trials": f"{finished} of the sweep's {len(trials)} trials finished when this report was written"}
+    others = len(finished_ids - {trial.trial_id for trial in trials})
+    if others:
+        # A trial's id hashes its resolved config, paths included: the same settings run from
+        # another folder (or another sweep sharing the store) count here, and the report uses them.
+        notes["other_trials"] = (f"the store also holds {others} finished trial(s) this sweep file does not produce "
+                                 "(other settings, or the same settings run from another folder); the analysis "
+                                 "includes them")
     if dropped:
         notes["overlap_dropped"] = ("examples left out of training because an evaluated split of another task "
                                     "holds their text: " + "; ".join(f"{read}: {n}" for read, n in sorted(dropped.items())))
