@@ -57,11 +57,14 @@ def test_study_writes_its_report_under_the_sweep_s_name(tmp_path, monkeypatch, d
     calls = {}
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("xstilts.cli.sweep.run_command", lambda *a, **k: calls.setdefault("run", True))
-    monkeypatch.setattr("xstilts.cli.report.report", lambda store, out, **k: calls.setdefault("out", out))
+    monkeypatch.setattr("xstilts.cli.report.write_report",
+                        lambda store, out, **k: calls.update(out=out, only=k["only_trials"]))
     (tmp_path / "base.yaml").write_text(yaml.safe_dump({"targets": {"pawsx": {"train_split": "pawsx:dev[0:16]", "eval_split": "dev[100:116]"}}, "store": "r.sqlite", "data_dir": str(data_dir)}))
     (tmp_path / "my-sweep.yaml").write_text(yaml.safe_dump({"base": "base.yaml", "grid": {"seed": [0]}}))
     assert main(["study", str(tmp_path / "my-sweep.yaml")]) == 0
+    only = calls.pop("only")
     assert calls == {"run": True, "out": Path("runs/my-sweep/report")}
+    assert len(only) == 1  # the report covers the sweep's one trial, not whatever else the store holds
 
 
 def test_score_with_no_task_in_common_is_an_error(tmp_path):

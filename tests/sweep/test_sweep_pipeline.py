@@ -13,6 +13,7 @@ from xstilts.cli import main
 from xstilts.config import load_config
 from tiny_models import tiny_encoder_dir
 from xstilts.store.sqlite import ResultStore
+from xstilts.pipeline.graph import plan_trial
 from xstilts.sweep.adapter import Pipeline
 from xstilts.sweep.spec import load_sweep
 from xstilts.sweep.trials import expand_sweep, trial_id_of
@@ -49,7 +50,25 @@ def test_trials_match_what_xstilts_run_would_name_them(sweep_file):
     assert len(trials) == 3  # one baseline, two batch sizes of sst2
     sst2 = next(t for t in trials if t.params["batch_size"] == 8)
     direct = load_config(sweep_file.parent / "run.yaml", ["intermediate.task=sst2", "intermediate.train.batch_size=8"])
-    assert sst2.trial_id == trial_id_of(direct)  # the same trial in the same store row
+    graph = plan_trial(direct)
+    assert sst2.trial_id == trial_id_of(direct, [node.key for node in graph])  # the same trial in the same store row
+
+
+def test_trial_ids_survive_a_moved_folder_and_change_with_the_phase_code(sweep_file, tmp_path, monkeypatch):
+    import shutil
+
+    import xstilts.pipeline.keys as keys
+
+    ids = [t.trial_id for t in expand_sweep(load_sweep(sweep_file), Pipeline())]
+    moved = tmp_path / "moved"  # the study's folder copied elsewhere: work dir and store paths differ
+    moved.mkdir()
+    for name in ("run.yaml", "sweep.yaml"):
+        shutil.copy(sweep_file.parent / name, moved / name)
+    assert [t.trial_id for t in expand_sweep(load_sweep(moved / "sweep.yaml"), Pipeline())] == ids
+    # New phase code changes every phase's key: a finished trial of the old code is not this one.
+    monkeypatch.setattr(keys, "PHASE_CODE_VERSION", keys.PHASE_CODE_VERSION + 1)
+    changed = [t.trial_id for t in expand_sweep(load_sweep(sweep_file), Pipeline())]
+    assert len(changed) == len(ids) == 3 and not set(changed) & set(ids)
 
 
 def test_plan_calibrates_on_the_real_model(sweep_file, capsys):

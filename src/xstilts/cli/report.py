@@ -53,6 +53,12 @@ def report(
                                            help="Bootstrap resamples and permutations per estimate.")] = DEFAULT_RESAMPLES,
 ) -> None:
     """Analyse a results store: gains, throughput-gain correlations, batch/LR effects, plots."""
+    write_report(store, out, title=title, notes=notes, resamples=resamples)
+
+
+def write_report(store: Path, out: Path, *, title: str, notes: Path | None, resamples: int,
+                 only_trials: frozenset[str] | None = None) -> None:
+    """The report of every trial in ``store``, or of ``only_trials`` (a study's own trials)."""
     check_report_target(store, out)
     study_notes = load_study_notes(notes)
     # Imported here so `xstilts report --help` and the other commands do not load the store.
@@ -62,6 +68,8 @@ def report(
     # Read-only: a report never writes to the store it reads (no tables, no WAL switch).
     with ResultStore(store, readonly=True) as results, store_read_errors(store):
         frame, curves = results.results_frame(), results.curves_frame()
+    if only_trials is not None:
+        frame, curves = (table[table["trial_id"].isin(only_trials)].reset_index(drop=True) for table in (frame, curves))
     files = build_report(frame, curves, out, title=title, study_notes=study_notes, n_resamples=resamples)
     typer.echo(f"wrote {files.html}, {files.markdown}, {len(files.csvs)} CSV files and {len(files.plots)} plot files")
 

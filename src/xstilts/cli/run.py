@@ -101,7 +101,7 @@ def run_command(
             state = "done" if node.done else "to run"
             typer.echo(f"{node.phase:<13} {node.task:<12} {node.key:<30} {state:<7} {_reads_text(node)}")
         return
-    trial_id = trial_id_of(cfg)
+    trial_id = trial_id_of(cfg, [node.key for node in graph.planned()])
     with store_errors(cfg.store), ResultStore(cfg.store) as store:
         params = trial_params(cfg)
         store.mark_running(trial_id, params)

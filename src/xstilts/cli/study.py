@@ -60,11 +60,10 @@ def study_notes(base: RunConfig, trials: Sequence[Trial]) -> dict[str, str | dic
                              "trials": f"{finished} of the sweep's {len(trials)} trials finished when this report was written"}
     others = len(finished_ids - {trial.trial_id for trial in trials})
     if others:
-        # A trial's id hashes its resolved config, paths included: the same settings run from
-        # another folder (or another sweep sharing the store) count here, and the report uses them.
+        # A trial's id covers its settings and its phases' content keys: another sweep sharing
+        # the store, or this one before its data, model or phase code changed.
         notes["other_trials"] = (f"the store also holds {others} finished trial(s) this sweep file does not produce "
-                                 "(other settings, or the same settings run from another folder); the analysis "
-                                 "includes them")
+                                 "(other settings, or other data, model files or code); this report leaves them out")
     if dropped:
         notes["overlap_dropped"] = ("examples left out of training because an evaluated split of another task "
                                     "holds their text: " + "; ".join(f"{read}: {n}" for read, n in sorted(dropped.items())))
@@ -83,7 +82,7 @@ def study_command(
     """Run a whole study: every trial of the sweep, then the report that answers the question."""
     import yaml
 
-    from xstilts.cli.report import report
+    from xstilts.cli.report import write_report
     from xstilts.cli.sweep import run_command
     from xstilts.io import atomic_write_text
 
@@ -101,7 +100,8 @@ def study_command(
     notes_file = out / "study-notes.yaml"
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(notes_file, yaml.safe_dump(study_notes(base, trials), sort_keys=False))
-    report(Path(base.store), out=out, title=f"xstilts study: {sweep_file.stem}", notes=notes_file, resamples=resamples)
+    write_report(Path(base.store), out, title=f"xstilts study: {sweep_file.stem}", notes=notes_file, resamples=resamples,
+                 only_trials=frozenset(trial.trial_id for trial in trials))
     typer.echo(f"study finished in {time.perf_counter() - start:.0f} s; open {out / 'report.html'}")
 
 

@@ -1,6 +1,9 @@
 """Turn a sweep into trials: resolve each grid point, name it, drop duplicates.
 
-A trial's id is a short hash of its resolved config. The baseline (``intermediate.task:
+A trial's id is a short hash of its resolved config, less where things live (data, work and
+store paths, trackers), and of its phases' content keys (data content, model files, code
+version): the same study run from a moved or cloned folder keeps its ids, and a trial whose
+data, model or phase code changed is a new trial, never a finished one. The baseline (``intermediate.task:
 none``) has no intermediate phase, so intermediate hyperparameters are dropped from its grid
 point before resolving: the batch x learning-rate grid collapses to one baseline per seed.
 Trials whose phases have the same content addresses are the same computation and are kept
@@ -13,7 +16,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import yaml
 
@@ -91,8 +94,27 @@ def config_tree(config: Any) -> dict[str, Any]:
     return config.model_dump(mode="json")
 
 
-def trial_id_of(config: Any) -> str:
-    canonical = json.dumps(config_tree(config), sort_keys=True, separators=(",", ":"))
+# Where a trial's inputs and outputs live, not what it computes: what the paths hold is in the
+# phase keys. Trackers only copy results elsewhere.
+LOCATION_KEYS = ("data_dir", "work_dir", "store", "report_to", "model.cache_dir")
+
+
+def _without_locations(tree: dict[str, Any]) -> dict[str, Any]:
+    settings = json.loads(json.dumps(tree))  # a deep copy of plain JSON values
+    for dotted in LOCATION_KEYS:
+        *parents, leaf = dotted.split(".")
+        node = settings
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+    return settings
+
+
+def trial_id_of(config: Any, phase_keys: Sequence[str]) -> str:
+    """The trial's id: its settings wherever they run, and its phases' content keys."""
+    settings = _without_locations(config_tree(config))
+    canonical = json.dumps({"settings": settings, "phases": list(phase_keys)}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:TRIAL_ID_LENGTH]
 
 
@@ -123,11 +145,12 @@ def resolve_point(sweep: Sweep, pipeline: Pipeline, point: dict[str, Scalar]) ->
     if dotted_get(config_tree(config), INTERMEDIATE_TASK_KEY) == BASELINE_TASK:
         point = _without_intermediate_settings(point)
         config = _load(sweep, pipeline, fixed, point)
+    phases = tuple(pipeline.plan_trial(config))
     return Trial(
-        trial_id=trial_id_of(config),
+        trial_id=trial_id_of(config, [phase.key for phase in phases]),
         overrides=tuple(_override_list(fixed, point)),
         params=trial_params(config, fixed, point),
-        phases=tuple(pipeline.plan_trial(config)),
+        phases=phases,
         config=config,
     )
 
