@@ -57,9 +57,6 @@ class Dropout16(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return dropout(x, self.p, self.training)
 
-    def extra_repr(self) -> str:
-        return f"p={self.p}"
-
 
 def _plain_dropouts(model: nn.Module) -> list[tuple[nn.Module, str, nn.Dropout]]:
     return [(parent, name, child) for parent in model.modules() for name, child in parent.named_children()
