@@ -59,6 +59,15 @@ def _with_attention(model: torch.nn.Module, implementation: str) -> torch.nn.Mod
     return copied
 
 
+def _interleaved_in_window(sides_of, repetitions: int):
+    """(runs, the bf16 peak window around them, each side's first values): ``sides_of(r)`` gives
+    repetition r's {side: run}, run side by side and interleaved."""
+    window = PeakWindow.start("bf16")
+    runs = [run_interleaved(sides_of(r), r) for r in range(repetitions)]
+    window.end()
+    return runs, window, {side: [run[side][0] for run in runs] for side in runs[0]}
+
+
 def _attention_training(scale: Scale) -> FigureResult:
     work = load_workload("pawsx", ENCODER)
 
@@ -74,11 +83,8 @@ def _attention_training(scale: Scale) -> FigureResult:
         return outcome.throughput.examples_per_s, outcome.curve[-1].train_loss if outcome.curve else float("nan")
 
     sides = ("sdpa", "eager", "xstilts")
-    window = PeakWindow.start("bf16")
-    runs = [run_interleaved({side: (lambda s=side, r=r: run(s, r)) for side in sides}, r)
-            for r in range(scale.repetitions)]
-    window.end()
-    rates = {side: [r[side][0] for r in runs] for side in sides}
+    runs, window, rates = _interleaved_in_window(
+        lambda r: {side: (lambda s=side: run(s, r)) for side in sides}, scale.repetitions)
     losses = [abs(r["sdpa"][1] - r["xstilts"][1]) for r in runs]
     flops = mean_training_flops(work.model, work.features.lengths())
     mfus = {side: mfu(float(np.median(v)) * flops, window) for side, v in rates.items()}
@@ -111,10 +117,7 @@ def _eval_sides(scale: Scale, models: dict[str, torch.nn.Module], autocast: dict
 
 def _eval_figure(scale: Scale, name: str, sides: dict, sets, model, first_s: dict[str, float]) -> FigureResult:
     (top, bottom) = list(sides)
-    window = PeakWindow.start("bf16")
-    runs = [run_interleaved(sides, r) for r in range(scale.repetitions)]
-    window.end()
-    seconds = {side: [r[side][0] for r in runs] for side in sides}
+    runs, window, seconds = _interleaved_in_window(lambda r: sides, scale.repetitions)
     flops = set_forward_flops(model, sets)
     mfus = {side: mfu(flops / float(np.median(v)), window) for side, v in seconds.items()}
     first = ", ".join(f"{side} {s:.1f} s" for side, s in first_s.items())

@@ -154,7 +154,7 @@ class _Builder:
             ref = SplitRef(ref.task, ref.split)
         with reported_as(key):
             langs = languages_present(ref, self.data_dir, cfg.languages, self.config.data_source)
-        return key, ref, list(langs)
+        return key, ref, langs
 
     def _model_fingerprint(self, model_dir: Path) -> str:
         return memo_model_fingerprint(str(model_dir), str(self.cache_dir), folder_stamp(model_dir))

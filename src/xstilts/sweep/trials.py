@@ -95,25 +95,13 @@ def config_tree(config: Any) -> dict[str, Any]:
 
 
 # Where a trial's inputs and outputs live, not what it computes: what the paths hold is in the
-# phase keys. Trackers only copy results elsewhere.
-LOCATION_KEYS = ("data_dir", "work_dir", "store", "report_to", "model.cache_dir")
-
-
-def _without_locations(tree: dict[str, Any]) -> dict[str, Any]:
-    settings = json.loads(json.dumps(tree))  # a deep copy of plain JSON values
-    for dotted in LOCATION_KEYS:
-        *parents, leaf = dotted.split(".")
-        node = settings
-        for part in parents:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict):
-            node.pop(leaf, None)
-    return settings
+# phase keys. Trackers only copy results elsewhere. (pydantic's ``exclude`` form.)
+LOCATION_FIELDS = {"data_dir": True, "work_dir": True, "store": True, "report_to": True, "model": {"cache_dir": True}}
 
 
 def trial_id_of(config: Any, phase_keys: Sequence[str]) -> str:
     """The trial's id: its settings wherever they run, and its phases' content keys."""
-    settings = _without_locations(config_tree(config))
+    settings = config.model_dump(mode="json", exclude=LOCATION_FIELDS)
     canonical = json.dumps({"settings": settings, "phases": list(phase_keys)}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:TRIAL_ID_LENGTH]
 

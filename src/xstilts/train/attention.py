@@ -22,7 +22,7 @@ import torch
 from transformers import AttentionInterface, PreTrainedModel
 from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 
-from xstilts.train.dropout import dropout, sixteen_bit_dropout
+from xstilts.train import dropout as dropout16
 
 SDPA, EAGER = "sdpa", "eager"
 CPU_TRAINING = "xstilts_cpu_training"
@@ -30,23 +30,18 @@ CPU_TRAINING = "xstilts_cpu_training"
 
 def cpu_training_attention(module: torch.nn.Module, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
                            attention_mask: torch.Tensor | None, scaling: float | None = None,
-                           dropout_p: float = 0.0, **_: object) -> tuple[torch.Tensor, torch.Tensor]:
+                           dropout: float = 0.0, **_: object) -> tuple[torch.Tensor, torch.Tensor]:
     """transformers' attention-function signature; ``attention_mask`` is SDPA's boolean mask (True = attend)."""
     scale = query.size(-1) ** -0.5 if scaling is None else scaling
     scores = torch.matmul(query, key.transpose(2, 3)) * scale
     if attention_mask is not None:
         # The dtype's most negative value, not -inf: a row with no key to attend stays finite.
         scores = scores.masked_fill(~attention_mask, torch.finfo(scores.dtype).min)
-    weights = dropout(torch.softmax(scores, dim=-1), dropout_p, module.training)
+    weights = dropout16.dropout(torch.softmax(scores, dim=-1), dropout, module.training)
     return torch.matmul(weights, value).transpose(1, 2).contiguous(), weights
 
 
-def _as_registered(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
-    # transformers passes the dropout probability as ``dropout``; inside, that name is the function.
-    return cpu_training_attention(module, query, key, value, attention_mask, scaling, dropout, **kwargs)
-
-
-AttentionInterface.register(CPU_TRAINING, _as_registered)
+AttentionInterface.register(CPU_TRAINING, cpu_training_attention)
 AttentionMaskInterface.register(CPU_TRAINING, sdpa_mask)
 
 
@@ -93,7 +88,7 @@ class TrainingAttention:
         for encoder in self.encoders:
             encoder.set_attn_implementation(_supported(encoder, implementation))
         if implementation == CPU_TRAINING:
-            self._dropouts.enter_context(sixteen_bit_dropout(self.model))
+            self._dropouts.enter_context(dropout16.sixteen_bit_dropout(self.model))
         else:
             self._dropouts.close()
         self.current = implementation
