@@ -12,14 +12,20 @@ weights to bf16 again) against a bf16 copy of the model run without autocast (ca
 
 compile: ``predict_pooled`` with the model as is against ``torch.compile(model, dynamic=True)``
 (inductor); batches vary in length, so the compiled model must handle dynamic shapes. The
-compile time (the first pass) is reported beside the ratio of the warm passes.
+compile time (the first pass) is reported beside the ratio of the warm passes. Inductor's
+*freezing* (weights folded into the graph as constants, prepacked for oneDNN) is measured the
+same way; its compiled code is tied to one model's weights, so every trained model pays the
+compile again, and the figure states the number of rows at which that cost is paid back. Training:
+xstilts ``train()`` of an in-place compiled model (``model.compile(dynamic=True)``) against the
+model as is, at the attention figure's shape; the first run of each side (compile included) is
+reported beside the ratio of the later runs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import time
+import dataclasses
 from unittest import mock
 
 import numpy as np
@@ -44,6 +50,7 @@ from benchmarks.zero_shot import (
     language_features,
     set_forward_flops,
 )
+from xstilts.pipeline import predict as predict_module
 from xstilts.pipeline.predict import predict_pooled
 from xstilts.tasks.registry import get_task
 from xstilts.train import attention as training_attention
@@ -152,14 +159,64 @@ def attention_figures(scale: Scale) -> list[FigureResult]:
     return [_attention_training(scale), _attention_eval(scale), _bf16_weights_eval(scale)]
 
 
-def compile_figures(scale: Scale) -> list[FigureResult]:
+def _compiled_eval(scale: Scale, name: str, freezing: bool) -> FigureResult:
+    torch._dynamo.reset()  # else the code compiled for an earlier figure is reused, frozen or not
     model = task_model(encoder_dir(ENCODER), "pair_classification", len(get_task(ZERO_SHOT_TASK).labels)).eval()
-    compiled = torch.compile(model, dynamic=True)
-    sets, sides = _eval_sides(scale, {"compiled": compiled, "eager-mode": model})
-    first = {}
-    for side, run in sides.items():
-        start = time.perf_counter()
-        run()
-        first[side] = time.perf_counter() - start
-    return [_eval_figure(scale, f"torch.compile speed-up, zero-shot evaluation — pawsx, {ENCODER}, bf16",
-                         sides, sets, model, first)]
+    sets, sides = _eval_sides(scale, {"compiled": torch.compile(copy.deepcopy(model), dynamic=True),
+                                      "eager-mode": model})
+    sides["compiled"] = _module_as_is(sides["compiled"])
+    with torch._inductor.config.patch(freezing=freezing):  # read when the first pass compiles
+        first = {side: timed(run)[0] for side, run in sides.items()}
+    figure = _eval_figure(scale, name, sides, sets, model, first)
+    warm = {side: float(np.median(seconds)) for side, seconds in figure.details.items()}
+    saved_per_row = (warm["eager-mode"] - warm["compiled"]) / sum(map(len, sets.values()))
+    compile_s = first["compiled"] - warm["compiled"]
+    payback = f"{compile_s / saved_per_row:,.0f} rows" if saved_per_row > 0 else "no number of rows (not faster)"
+    return dataclasses.replace(figure, setup=f"{figure.setup}; the compile is paid back after {payback}")
+
+
+def _module_as_is(run):
+    """predict_pooled hands the model bf16 copies of its weights through functional_call; a frozen
+    graph must own its weights (they become its constants), so the compiled side gets none."""
+    def run_as_is():
+        with mock.patch.object(predict_module, "_weights_cast_once", lambda module, device: module):
+            return run()
+    return run_as_is
+
+
+def _compiled_training(scale: Scale) -> FigureResult:
+    torch._dynamo.reset()
+    work = load_workload("pawsx", ENCODER)
+    first: dict[str, float] = {}
+
+    def run(side: str, repetition: int) -> tuple[float]:
+        model = copy.deepcopy(work.model)
+        if side == "compiled":
+            model.compile(dynamic=True)
+        seconds, (_, outcome) = timed(lambda: xstilts_training(
+            model, work.features, work.tokenizer.pad_token_id, GEOMETRY, repetition, MAX_GRAD_NORM, bf16_on_cpu=True))
+        first.setdefault(side, seconds)
+        return (outcome.throughput.examples_per_s,)
+
+    sides = ("compiled", "eager-mode")
+    runs, window, rates = _interleaved_in_window(
+        lambda r: {side: (lambda s=side: run(s, r)) for side in sides}, scale.repetitions + 1)
+    rates = {side: values[1:] for side, values in rates.items()}  # the first run of each side compiles
+    flops = mean_training_flops(work.model, work.features.lengths())
+    mfus = {side: mfu(float(np.median(v)) * flops, window) for side, v in rates.items()}
+    setup = (f"examples/s of xstilts train() (after its warm-up step), model.compile(dynamic=True) / the model as "
+             f"is; {ENCODER_NAMES[ENCODER]}, frozen word embeddings; pawsx dev-en, max length 128; "
+             f"{GEOMETRY.describe()}; bf16 autocast; {torch.get_num_threads()} threads; median examples/s "
+             + ", ".join(f"{side} {np.median(v):.1f}" for side, v in rates.items())
+             + "; first run (compile) " + ", ".join(f"{side} {s:.1f} s" for side, s in first.items())
+             + f", not counted; {mfu_sentence(mfus, [window])}")
+    return FigureResult(f"torch.compile speed-up, training — pawsx, {ENCODER}, bf16",
+                        summarize(paired_ratios(rates["compiled"], rates["eager-mode"])), "x", None, setup, rates, mfus)
+
+
+def compile_figures(scale: Scale) -> list[FigureResult]:
+    return [
+        _compiled_eval(scale, f"torch.compile speed-up, zero-shot evaluation — pawsx, {ENCODER}, bf16", False),
+        _compiled_eval(scale, f"torch.compile with freezing, zero-shot evaluation — pawsx, {ENCODER}, bf16", True),
+        _compiled_training(scale),
+    ]

@@ -78,3 +78,39 @@ def test_every_readme_command_runs(monkeypatch, capsys):
         assert main(_cheap(argv)) == 0, argv
     assert needs_paper_data == 1
     assert "to run" in printed + capsys.readouterr().out
+
+
+# --- the README's results come from committed reports -------------------------------------------
+
+# A decimal number standing alone (not a version like "v1.1"), with its sign if it has one.
+_NUMBER = re.compile(r"(?<![\w.])[+-]?\d+\.\d+(?![\w.]*\d)")
+_REPORT_LINK = re.compile(r"\((docs/results/[\w./-]+/report\.md)\)")
+
+
+def _results_paragraphs() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## What the studies say so far", 1)[1].split("\n## ", 1)[0]
+    return [paragraph for paragraph in section.split("\n\n") if paragraph.strip()]
+
+
+def test_results_numbers_appear_in_the_linked_report():
+    """Every decimal number the README states about a study is written, sign and rounding included,
+    in the report that paragraph links to: numbers are copied from generated reports, never typed."""
+    checked = 0
+    for paragraph in _results_paragraphs():
+        numbers = _NUMBER.findall(paragraph)
+        if not numbers:
+            continue
+        link = _REPORT_LINK.search(paragraph)
+        assert link, f"a results paragraph states {numbers} without linking the report they come from"
+        report = (ROOT / link.group(1)).read_text(encoding="utf-8")
+        in_report = set(_NUMBER.findall(report))
+        missing = [n for n in numbers if n not in in_report]
+        assert not missing, f"{link.group(1)} does not state {missing}"
+        checked += len(numbers)
+    assert checked >= 10
+
+
+def test_number_pattern_reads_signs_and_skips_versions():
+    assert _NUMBER.findall("SQuAD v1.1: +0.20 (XNLI -1.34), r = -0.17, 46.53 vs 34.00; 1.5x") == \
+        ["+0.20", "-1.34", "-0.17", "46.53", "34.00", "1.5"]

@@ -32,3 +32,45 @@ def test_pooled_prediction_equals_per_language_prediction(tiny_encoder, data_dir
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     together = predict_pooled(model, sets, labels, tokenizer.pad_token_id, 16)
     assert together == {lang: predict(model, fs, labels, tokenizer.pad_token_id, 16) for lang, fs in sets.items()}
+
+
+def _logits(outputs: dict) -> np.ndarray:
+    return np.stack([row for lang in sorted(outputs) for row in outputs[lang]["logits"]])
+
+
+def test_frozen_compiled_evaluation_uses_the_weights_of_each_call(tiny_encoder, data_dir, monkeypatch):
+    """cpu_eval_compile: the compiled graph holds its weights as constants, so weights loaded into
+    the model afterwards (another selection's, another trial's) must get a graph of their own."""
+    import torch
+
+    spec = get_task("pawsx")
+    tokenizer = load_tokenizer(tiny_encoder)
+    sets = {lang: featurize(spec.kind, read_split(spec, data_dir, "dev", lang)[:24], tokenizer, max_length=48,
+                            labels=spec.labels) for lang in ("en", "de")}
+    torch.manual_seed(0)  # the same head every run
+    model = build_task_model(load_encoder(tiny_encoder), spec.kind, len(spec.labels))
+    real_compile, compiles = torch.compile, []
+    monkeypatch.setattr(torch, "compile", lambda module, **options: compiles.append(1) or real_compile(module, **options))
+
+    def both():
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            eager = _logits(pooled_model_outputs(model, sets, tokenizer.pad_token_id, 8))
+            frozen = _logits(pooled_model_outputs(model, sets, tokenizer.pad_token_id, 8, frozen_compile=True))
+        return eager, frozen
+
+    first_eager, first_frozen = both()
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.Linear):
+                module.weight.mul_(-1.5)  # other weights in the same model object, as load_weights does
+    second_eager, second_frozen = both()
+    assert len(compiles) == 2  # one graph per call
+    scale = np.abs(second_eager - first_eager).max()
+    assert scale > 0
+    for eager, frozen in ((first_eager, first_frozen), (second_eager, second_frozen)):
+        # bf16 noise (~1 % of the change here), far below what stale weights would leave (100 %)
+        assert np.abs(frozen - eager).max() < 0.1 * scale
+    # Not under CPU bf16 autocast, the setting changes nothing and compiles nothing.
+    fp32 = _logits(pooled_model_outputs(model, sets, tokenizer.pad_token_id, 8, frozen_compile=True))
+    assert len(compiles) == 2
+    np.testing.assert_allclose(fp32, _logits(pooled_model_outputs(model, sets, tokenizer.pad_token_id, 8)), rtol=0, atol=0)

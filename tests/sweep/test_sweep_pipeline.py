@@ -71,6 +71,31 @@ def test_trial_ids_survive_a_moved_folder_and_change_with_the_phase_code(sweep_f
     assert len(changed) == len(ids) == 3 and not set(changed) & set(ids)
 
 
+def _ids_with(sweep_file, **settings) -> list[str]:
+    config = {**yaml.safe_load((sweep_file.parent / "run.yaml").read_text()), **settings}
+    (sweep_file.parent / "variant.yaml").write_text(yaml.safe_dump(config))
+    (sweep_file.parent / "variant-sweep.yaml").write_text(yaml.safe_dump({"base": "variant.yaml", "grid": GRID}))
+    return [t.trial_id for t in expand_sweep(load_sweep(sweep_file.parent / "variant-sweep.yaml"), Pipeline())]
+
+
+def test_a_setting_written_at_its_default_keeps_the_trial_ids(sweep_file):
+    """What a newer xstilts adds with a default must not rename the finished trials of an older one."""
+    ids = [t.trial_id for t in expand_sweep(load_sweep(sweep_file), Pipeline())]
+    assert _ids_with(sweep_file, cpu_eval_compile=False, name="run", overlap="error") == ids
+    assert not set(_ids_with(sweep_file, name="another label")) & set(ids)  # a setting that is set still counts
+
+
+def test_compiled_evaluation_is_in_the_zero_shot_keys_only(sweep_file):
+    plain = load_config(sweep_file.parent / "run.yaml", ["cpu_bf16=true"])
+    compiled = load_config(sweep_file.parent / "run.yaml", ["cpu_bf16=true", "cpu_eval_compile=true"])
+    keys = {node.key: node.phase for node in plan_trial(plain)}
+    changed = [node.phase for node in plan_trial(compiled) if node.key not in keys]
+    assert changed == ["zero_shot"]
+    # Without cpu_bf16 the setting does nothing, and no key changes.
+    unused = load_config(sweep_file.parent / "run.yaml", ["cpu_eval_compile=true"])
+    assert [n.key for n in plan_trial(unused)] == [n.key for n in plan_trial(load_config(sweep_file.parent / "run.yaml"))]
+
+
 def test_plan_calibrates_on_the_real_model(sweep_file, capsys):
     assert main(["sweep", "plan", str(sweep_file), "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)

@@ -280,6 +280,8 @@ class _Builder:
         payload = {"model": model.key, "spec": spec_fingerprint(get_task(task)), "cpu_bf16": self.config.cpu_bf16,
                    "evaluates": {r.language: r.fingerprint for r in evaluates},
                    "max_length": cfg.max_length, "doc_stride": cfg.doc_stride, "trivial_from": trivial_from.fingerprint}
+        if self.config.cpu_eval_compile and self.config.cpu_bf16:  # only when it acts: other zero-shot keys stay as they were
+            payload["cpu_eval_compile"] = True
         return self._add(PhaseNode("zero_shot", task, content_key("zero_shot", payload), (model.key,), evaluates=evaluates,
                                    max_length=cfg.max_length, borrows=cfg.model_from, trivial_from=trivial_from))
 

@@ -6,6 +6,9 @@ as the metric and XTREME's prediction files expect; GOLD does the same for examp
 
 from __future__ import annotations
 
+import contextlib
+import copy
+from collections.abc import Iterator
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -32,11 +35,13 @@ def model_outputs(model: torch.nn.Module, feature_set: FeatureSet, pad_id: int, 
 
 @torch.no_grad()
 def pooled_model_outputs(model: torch.nn.Module, feature_sets: dict[str, FeatureSet], pad_id: int,
-                         batch_size: int) -> dict[str, dict[str, list]]:
+                         batch_size: int, frozen_compile: bool = False) -> dict[str, dict[str, list]]:
     """model_outputs for several feature sets of one kind (a task's languages) in one pass.
 
     Sorting the rows of every language together fills each batch with rows of nearly equal
     length; per language, a few hundred rows leave the last batches padded to its longest.
+    ``frozen_compile``: on CPU under bf16 autocast, run a compiled copy whose weights are frozen
+    into the graph (RunConfig.cpu_eval_compile); elsewhere it changes nothing.
     """
     model.eval()
     kinds = {fs.kind for fs in feature_sets.values()}
@@ -49,16 +54,42 @@ def pooled_model_outputs(model: torch.nn.Module, feature_sets: dict[str, Feature
     names = ("start_logits", "end_logits") if kind == "span_extraction" else ("logits",)
     outputs = {key: {name: [None] * len(fs) for name in names} for key, fs in feature_sets.items()}
     device = next(model.parameters()).device
-    forward = _weights_cast_once(model, device)
-    # Row batches, not token budgets: batches of many short rows measured 3-14 % slower in CPU
-    # time for e5-small (activations outgrow the caches), though faster for tiny models.
-    for batch_rows in length_grouped_batches(lengths, batch_size, shuffle=False):
-        picked = [rows_of[position] for position in batch_rows]
-        out = forward(**send_to_device(collate([_inputs_only(feature_sets[key], i) for key, i in picked]), device))
-        for name in names:
-            for row, (key, i) in zip(getattr(out, name).float().cpu().numpy(), picked):
-                outputs[key][name][i] = row
+    frozen = frozen_compile and _cpu_bf16_autocast(device)
+    with _frozen_compiled(model) if frozen else contextlib.nullcontext(_weights_cast_once(model, device)) as forward:
+        # Row batches, not token budgets: batches of many short rows measured 3-14 % slower in CPU
+        # time for e5-small (activations outgrow the caches), though faster for tiny models.
+        for batch_rows in length_grouped_batches(lengths, batch_size, shuffle=False):
+            picked = [rows_of[position] for position in batch_rows]
+            out = forward(**send_to_device(collate([_inputs_only(feature_sets[key], i) for key, i in picked]), device))
+            for name in names:
+                for row, (key, i) in zip(getattr(out, name).float().cpu().numpy(), picked):
+                    outputs[key][name][i] = row
     return outputs
+
+
+def _cpu_bf16_autocast(device: torch.device) -> bool:
+    return device.type == "cpu" and torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
+
+
+@contextlib.contextmanager
+def _frozen_compiled(model: torch.nn.Module) -> Iterator[Callable[..., Any]]:
+    """A forward compiled by inductor with the weights folded in as constants and prepacked for
+    oneDNN (BENCHMARKS.md: 1.56x per batch for e5-small, ~20-25 s of compiling per model).
+
+    The graph owns a private copy of the weights, so weights loaded into ``model`` later never
+    meet a graph frozen with earlier ones; dynamo's caches are cleared before (so no graph
+    compiled earlier, frozen or not, is reused) and after (so the copy is released)."""
+    torch._dynamo.reset()
+    compiled = torch.compile(copy.deepcopy(model).eval(), dynamic=True)
+
+    def forward(**batch):
+        with torch._inductor.config.patch(freezing=True):  # read whenever a new shape compiles
+            return compiled(**batch)
+
+    try:
+        yield forward
+    finally:
+        torch._dynamo.reset()
 
 
 def _weights_cast_once(model: torch.nn.Module, device: torch.device) -> Callable[..., Any]:
@@ -66,7 +97,7 @@ def _weights_cast_once(model: torch.nn.Module, device: torch.device) -> Callable
     once per call instead of once per batch (BENCHMARKS.md: 1.05x in CPU time at equal logits).
     Autocast would cast them to exactly these values, and leaves bf16 tensors as they are, so
     every output is bit-identical."""
-    if device.type != "cpu" or not torch.is_autocast_enabled("cpu") or torch.get_autocast_dtype("cpu") != torch.bfloat16:
+    if not _cpu_bf16_autocast(device):
         return model
     weights = {f"{name}.{key}": value.detach().to(torch.bfloat16)
                for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)
@@ -119,7 +150,7 @@ def predict(model: torch.nn.Module, feature_set: FeatureSet, labels: Sequence[st
 
 
 def predict_pooled(model: torch.nn.Module, feature_sets: dict[str, FeatureSet], labels: Sequence[str] | None,
-                   pad_id: int, batch_size: int) -> dict[str, Any]:
+                   pad_id: int, batch_size: int, frozen_compile: bool = False) -> dict[str, Any]:
     """predict() for every language of a task, batched together (see pooled_model_outputs)."""
-    outputs = pooled_model_outputs(model, feature_sets, pad_id, batch_size)
+    outputs = pooled_model_outputs(model, feature_sets, pad_id, batch_size, frozen_compile)
     return {key: PREDICTORS[fs.kind](fs, outputs[key], labels) for key, fs in feature_sets.items()}

@@ -51,7 +51,8 @@ def predict_languages(node: PhaseNode, artifact: TaskArtifact, out: Path, ctx: P
             load_weights(model, weights)
             ctx.report(event="eval", phase="zero_shot", task=spec.name, language=",".join(sets), selection=selection)
             with ctx.autocast():
-                done[digest] = predict_pooled(model, sets, artifact.labels, pad, ctx.config.eval_batch_size)
+                done[digest] = predict_pooled(model, sets, artifact.labels, pad, ctx.config.eval_batch_size,
+                                              frozen_compile=ctx.config.cpu_eval_compile)
         for lang in sets:
             rows.append(write_and_score(spec, lang, done[digest][lang], out / selection, out / "gold", selection))
     rows += _trivial_rows(node, examples, out, ctx)

@@ -100,8 +100,11 @@ LOCATION_FIELDS = {"data_dir": True, "work_dir": True, "store": True, "report_to
 
 
 def trial_id_of(config: Any, phase_keys: Sequence[str]) -> str:
-    """The trial's id: its settings wherever they run, and its phases' content keys."""
-    settings = config.model_dump(mode="json", exclude=LOCATION_FIELDS)
+    """The trial's id: its settings wherever they run, and its phases' content keys.
+
+    Settings at their defaults are left out, so a version of xstilts that adds a setting keeps the
+    ids of finished trials; whatever changes a phase's output changes its content key anyway."""
+    settings = config.model_dump(mode="json", exclude=LOCATION_FIELDS, exclude_defaults=True)
     canonical = json.dumps({"settings": settings, "phases": list(phase_keys)}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:TRIAL_ID_LENGTH]
 
