@@ -84,11 +84,14 @@ def _common_arguments(output_dir: Path) -> dict:
 
 
 def trainer_step_times(
-    model: torch.nn.Module, rows: list[dict], collator: Callable, geometry: Geometry, seed: int, output_dir: Path
+    model: torch.nn.Module, rows: list[dict], collator: Callable, geometry: Geometry, seed: int, output_dir: Path,
+    bf16: bool = False,
 ) -> list[float]:
-    """Train ``geometry.total_steps`` steps on batches sampled from ``rows``; the time at the end of each step."""
+    """Train ``geometry.total_steps`` steps on batches sampled from ``rows``; the time at the end of each step.
+    ``bf16``: Trainer's own bf16 mixed precision (autocast, on CPU too)."""
     clock = StepClock()
     args = TrainingArguments(
+        bf16=bf16,
         per_device_train_batch_size=geometry.micro_batch_size,
         gradient_accumulation_steps=geometry.accumulation,
         max_steps=geometry.total_steps,

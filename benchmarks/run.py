@@ -7,7 +7,8 @@ Figure groups (``--only`` takes these names): training (throughput vs HF Trainer
 (xstilts' CPU bf16 autocast vs fp32), retrieval (embedding vs search, whole vs truncated encoder,
 matrix product vs faiss, BUCC mining), bucc-mining (XTREME's margin mining with chunked exact kNN), sweep (intermediate-phase reuse), mfu (e5-small's model FLOPs
 utilisation, training and evaluation in bf16); run only when named: attention (SDPA vs eager),
-compile (torch.compile for evaluation), study-phases (the mini-study's phases, this checkout vs
+compile (torch.compile for evaluation and training), training-bf16 (throughput vs HF Trainer with
+both sides under bf16 autocast, as the mini-studies train), study-phases (the mini-study's phases, this checkout vs
 commit f5f6890, each in its own process). Throughput figures carry each side's MFU. A group that
 raises is reported and skipped; the exit status is then 1. A missed target is a result, not an
 error.
@@ -49,6 +50,7 @@ from xstilts.train.peak import PROBE_SECONDS_ENV
 
 FIGURES: dict[str, Callable[[Scale], list[FigureResult]]] = {
     "training": training_throughput,
+    "training-bf16": lambda scale: training_throughput(scale, bf16=True),
     "padding": padding_figures,
     "zero-shot": zero_shot_figures,
     "overhead": framework_overhead,
@@ -61,7 +63,7 @@ FIGURES: dict[str, Callable[[Scale], list[FigureResult]]] = {
     "compile": compile_figures,
     "study-phases": study_phase_figures,
 }
-OPT_IN = ("attention", "compile", "study-phases")  # experiments behind a default: measured on request, not every run
+OPT_IN = ("attention", "compile", "study-phases", "training-bf16")  # experiments behind a default: measured on request, not every run
 DEFAULT_THREADS = 2  # the same intra-op thread count for every side of every comparison
 
 

@@ -158,7 +158,7 @@ def bare_step_times(model, features: FeatureSet, pad_id: int, geometry: Geometry
     return stamps
 
 
-def _throughput_repetition(work: Workload, geometry: Geometry, repetition: int) -> dict[str, float]:
+def _throughput_repetition(work: Workload, geometry: Geometry, repetition: int, bf16: bool) -> dict[str, float]:
     pad_id = work.tokenizer.pad_token_id
 
     def ours() -> float:
@@ -166,14 +166,15 @@ def _throughput_repetition(work: Workload, geometry: Geometry, repetition: int) 
         # memory bound Trainer's micro-batch has.
         stamps = xstilts_step_times(
             copy.deepcopy(work.model), work.features, pad_id, geometry, repetition, MAX_GRAD_NORM,
-            micro_batch_tokens=geometry.micro_batch_size * work.max_length,
+            bf16_on_cpu=bf16, micro_batch_tokens=geometry.micro_batch_size * work.max_length,
         )
         return timed_rate(stamps, geometry, geometry.batch_size)
 
     def theirs() -> float:
         rows, collator = work.trainer_data
         with tempfile.TemporaryDirectory(prefix="trainer-bench-") as output:
-            stamps = trainer_step_times(copy.deepcopy(work.model), rows, collator, geometry, repetition, Path(output))
+            stamps = trainer_step_times(copy.deepcopy(work.model), rows, collator, geometry, repetition, Path(output),
+                                        bf16=bf16)
         return timed_rate(stamps, geometry, geometry.batch_size)
 
     return run_interleaved({"xstilts": ours, "trainer": theirs}, repetition)
@@ -184,9 +185,11 @@ def _median_mfu(rates: dict[str, list[float]], flops_per_unit: float, window: Pe
     return {side: mfu(float(np.median(values)) * flops_per_unit, window) for side, values in rates.items()}
 
 
-def throughput_figure(work: Workload, geometry: Geometry, repetitions: int) -> FigureResult:
-    window = PeakWindow.start("fp32")  # both sides train in fp32 (Trainer's default precision)
-    rates = [_throughput_repetition(work, geometry, r) for r in range(repetitions)]
+def throughput_figure(work: Workload, geometry: Geometry, repetitions: int, bf16: bool = False) -> FigureResult:
+    """Both sides in fp32 (Trainer's default precision) or, with ``bf16``, both under bf16 autocast
+    (Trainer's ``bf16=True``, xstilts' ``cpu_bf16``: how the mini-studies train on CPU)."""
+    window = PeakWindow.start("bf16" if bf16 else "fp32")
+    rates = [_throughput_repetition(work, geometry, r, bf16) for r in range(repetitions)]
     window.end()
     ours, theirs = [r["xstilts"] for r in rates], [r["trainer"] for r in rates]
     # Both sides draw their examples from the whole set: the mean cost of one is the expected cost.
@@ -200,11 +203,12 @@ def throughput_figure(work: Workload, geometry: Geometry, repetitions: int) -> F
         f"{TASK_DATA[work.task].split}-{TASK_DATA[work.task].language}, max length {work.max_length}; "
         f"{geometry.describe()}, both drawing from the same {len(work.features)} examples; "
         f"{torch.get_num_threads()} threads; "
+        f"{'both sides bf16 autocast' if bf16 else 'both sides fp32'}; "
         f"median examples/s xstilts {np.median(ours):.1f}, Trainer {np.median(theirs):.1f}; "
         f"{mfu_sentence(mfus, [window])}"
     )
     return FigureResult(
-        name=f"training throughput vs Trainer — {work.task}, {work.encoder}",
+        name=f"training throughput vs Trainer — {work.task}, {work.encoder}{', bf16' if bf16 else ''}",
         spread=summarize(paired_ratios(ours, theirs)),
         unit="x",
         target=THROUGHPUT_TARGET,
@@ -214,11 +218,11 @@ def throughput_figure(work: Workload, geometry: Geometry, repetitions: int) -> F
     )
 
 
-def training_throughput(scale: Scale) -> list[FigureResult]:
+def training_throughput(scale: Scale, bf16: bool = False) -> list[FigureResult]:
     figures = []
     for encoder, geometry in scale.training.items():
         for task in THROUGHPUT_TASKS:
-            figures.append(throughput_figure(load_workload(task, encoder), geometry, scale.repetitions))
+            figures.append(throughput_figure(load_workload(task, encoder), geometry, scale.repetitions, bf16))
     return figures
 
 
