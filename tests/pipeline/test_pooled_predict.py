@@ -74,3 +74,28 @@ def test_frozen_compiled_evaluation_uses_the_weights_of_each_call(tiny_encoder, 
     fp32 = _logits(pooled_model_outputs(model, sets, tokenizer.pad_token_id, 8, frozen_compile=True))
     assert len(compiles) == 2
     np.testing.assert_allclose(fp32, _logits(pooled_model_outputs(model, sets, tokenizer.pad_token_id, 8)), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("task, split", [("panx", "dev"), ("xquad", "test")])
+def test_frozen_compiled_evaluation_of_tags_and_spans_matches_eager(tiny_encoder, data_dir, task, split):
+    """Per-token and start/end logits come through the compiled graph as eager bf16 gives them."""
+    import torch
+
+    from xstilts.pipeline.inputs import kind_options
+
+    spec = get_task(task)
+    tokenizer = load_tokenizer(tiny_encoder)
+    sets = {lang: featurize(spec.kind, read_split(spec, data_dir, split, lang)[:6], tokenizer, max_length=64,
+                            labels=spec.labels, **kind_options(spec.kind, 32)) for lang in ("en", "de")}
+    torch.manual_seed(0)
+    model = build_task_model(load_encoder(tiny_encoder), spec.kind, len(spec.labels) if spec.labels else None)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        eager = pooled_model_outputs(model, sets, tokenizer.pad_token_id, 8)
+        frozen = pooled_model_outputs(model, sets, tokenizer.pad_token_id, 8, frozen_compile=True)
+    compared = 0
+    for lang, fs in sets.items():
+        for name, rows in eager[lang].items():
+            for a, b, length in zip(rows, frozen[lang][name], fs.lengths(), strict=True):
+                np.testing.assert_allclose(b[:length], a[:length], atol=0.02 * (np.abs(a).max() + 1e-3))
+                compared += 1
+    assert compared >= 2 * len(sets)
