@@ -80,7 +80,7 @@ def _frozen_compiled(model: torch.nn.Module) -> Iterator[Callable[..., Any]]:
     meet a graph frozen with earlier ones; dynamo's caches are cleared before (so no graph
     compiled earlier, frozen or not, is reused) and after (so the copy is released)."""
     torch._dynamo.reset()
-    compiled = torch.compile(copy.deepcopy(model).eval(), dynamic=True)
+    compiled = torch.compile(copy.deepcopy(model), dynamic=True)  # model is in eval mode already
 
     def forward(**batch):
         with torch._inductor.config.patch(freezing=True):  # read whenever a new shape compiles
