@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from xstilts.analysis.frontier import best_within, setting_correlation, setting_efficiency
+from xstilts.analysis.frontier import setting_correlation, setting_efficiency
 
 
 def settings_frame(n_seeds: int = 4) -> pd.DataFrame:
@@ -43,5 +43,14 @@ def test_frontier_keeps_only_settings_that_beat_every_cheaper_one():
     # Cheapest first: batch 64 (0.5 h), 32 (1 h) gains more, 16 (2 h) more again, 8 (4 h) less.
     assert table["on_frontier"].to_dict() == {64: True, 32: True, 16: True, 8: False}
     assert table.loc[16, "gain_per_device_hour"] == pytest.approx(table.loc[16, "mean_gain"] / 2.0)
-    assert best_within(table.reset_index(), 1.5)["batch_size"] == 32
-    assert best_within(table.reset_index(), 0.1) is None
+
+
+def test_the_frontier_starts_at_the_baseline_so_a_cheap_loss_is_never_on_it():
+    trials = settings_frame()
+    # The cheapest setting (batch 64, 0.5 h) now loses 1 point on every seed: skipping the
+    # intermediate phase (0 h, gain 0) beats it, so it is off the frontier and fits no budget.
+    trials.loc[trials["batch_size"] == 64, "xtreme_gain"] = -1.0
+    table = setting_efficiency(trials).set_index("batch_size")
+    assert table["on_frontier"].to_dict() == {64: False, 32: True, 16: True, 8: False}
+    trials["xtreme_gain"] = -0.5
+    assert not setting_efficiency(trials)["on_frontier"].any()

@@ -578,6 +578,17 @@ def _study_no_store(ctx: Ctx):
     return ["study", path, "--out", ctx.root / "report", "--report-only"], str(ctx.root / "results.sqlite")
 
 
+@case("study", "--report-only with a store that holds none of the sweep's trials")
+def _study_other_trials(ctx: Ctx):
+    from xstilts.store.sqlite import ResultStore
+
+    path = ctx.sweep({"grid": {"seed": [0]}})
+    ResultStore(ctx.root / "results.sqlite").close()
+    with closing(sqlite3.connect(ctx.root / "results.sqlite")) as db, db:  # another sweep's finished trial
+        db.execute("INSERT INTO trials (trial_id, params, status, created_at) VALUES ('other', '{}', 'done', 'now')")
+    return ["study", path, "--out", ctx.root / "report", "--report-only"], "none of this sweep's 1 trials has finished"
+
+
 @case("study", "--out names an existing file")
 def _study_out_file(ctx: Ctx):
     path = ctx.sweep({"grid": {"seed": [0]}})

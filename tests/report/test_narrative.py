@@ -103,3 +103,20 @@ def test_the_confound_states_how_much_faster_bigger_batches_ran_and_the_check_st
     assert "examples/s ×1.4" in sentence(headline(analysis), "Setting-mean intermediate throughput")
     assert spread.n_settings == 24 and spread.median_cv == pytest.approx(0.1, abs=0.03)
     assert f"differed between seeds by a median {spread.median_cv:.1%}" in sanity_check_text(analysis)
+
+
+def test_the_frontier_sentence_starts_at_the_baseline_and_flags_its_pick():
+    # Every setting loses points: no budget is better spent than on no intermediate phase.
+    losing = answer_for(SyntheticTruth(task_effects={"mnli": -3.0, "squad": -4.0}, gain_noise_sd=0.3))
+    assert "no intermediate phase is the best choice" in sentence(losing, "Setting-mean intermediate throughput")
+    # Null effects: the best of 24 noisy setting means is above 0 by chance, and its own interval
+    # often excludes 0 (the winner's curse); the text never lets that pick survive.
+    for rng_seed in range(4):
+        null = sentence(answer_for(SyntheticTruth(task_effects={"mnli": 0.0, "squad": 0.0}), rng_seed=rng_seed),
+                        "Setting-mean intermediate throughput")
+        assert "the best of 24 settings, picked after the fact" in null
+        assert "still no detectable gain (MDE ±" in null or "over the 24: does not survive adjustment" in null
+    # A real gain survives the adjustment for the pick.
+    real = sentence(answer_for(SyntheticTruth(task_effects={"mnli": 3.0, "squad": 4.0}, gain_noise_sd=0.3)),
+                    "Setting-mean intermediate throughput")
+    assert re.search(r"picked after the fact \(Bonferroni-adjusted p [=<] [\d.]+ over the 24\)", real)

@@ -8,7 +8,9 @@ from the seeds: whole seeds (every trial of a seed, whose gains share that seed'
 resampled with replacement, the setting means recomputed and the correlation with them.
 
 The efficiency frontier answers the practical question: within a budget of intermediate
-device-hours, which setting gives the best mean gain.
+device-hours, which setting gives the best mean gain. It starts at the baseline: no intermediate
+phase costs no intermediate device-hours and gains 0 by definition, so a setting whose mean gain
+is not above 0 is never the best use of a budget, however cheap it is.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from xstilts.analysis.bootstrap import CONFIDENCE, DEFAULT_RESAMPLES
 from xstilts.analysis.correlation import pearson
 from xstilts.analysis.seeds import seed_table
 
+# The frontier's origin: no intermediate phase, 0 intermediate device-hours, gain 0 (gains are
+# differences to that baseline).
+BASELINE_GAIN = 0.0
 SETTING_KEYS = ["arm", "intermediate_task", "batch_size", "learning_rate", "target_settings"]
 SETTING_CORRELATION_COLUMNS = ["arm", "measure", "estimate", "ci_low", "ci_high", "p_value", "n_settings", "n_seeds"]
 
@@ -102,12 +107,7 @@ def setting_efficiency(trials: pd.DataFrame) -> pd.DataFrame:
     table = gains.merge(costs, on=SETTING_KEYS, how="left")
     table["gain_per_device_hour"] = table["mean_gain"] / table["device_hours"]
     table = table.sort_values(["device_hours", "mean_gain"], ascending=[True, False], na_position="last")
-    best_so_far = table["mean_gain"].cummax().shift(fill_value=-np.inf)
+    best_so_far = table["mean_gain"].cummax().shift(fill_value=BASELINE_GAIN).clip(lower=BASELINE_GAIN)
     table["on_frontier"] = np.isfinite(table["device_hours"]) & (table["mean_gain"] > best_so_far)
     return table.reset_index(drop=True)
 
-
-def best_within(efficiency: pd.DataFrame, budget_hours: float) -> pd.Series | None:
-    """The setting with the best mean gain among those whose mean device-hours fit the budget."""
-    fitting = efficiency[efficiency["device_hours"] <= budget_hours]
-    return fitting.loc[fitting["mean_gain"].idxmax()] if len(fitting) else None

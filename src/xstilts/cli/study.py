@@ -124,9 +124,27 @@ def _checked_study(sweep_file: Path, out: Path, report_only: bool):
     trials = expand_sweep(sweep, pipeline)
     if out.exists() and not out.is_dir():
         raise ConfigError("--out", f"{out} exists and is not a folder")
-    if report_only and not Path(base.store).is_file():
-        raise ConfigError("--report-only", f"no results store at {base.store} yet: run the study first")
+    if report_only:
+        _check_reportable(Path(base.store), trials)
     return sweep, base, trials
+
+
+def _check_reportable(store: Path, trials) -> None:
+    """--report-only needs at least one finished trial of this sweep in the store: trial ids
+    hash the settings, so a store written by other settings (or a code version whose ids
+    differ) holds none, and an empty report would hide that."""
+    from xstilts.errors import ConfigError
+    from xstilts.store.sqlite import ResultStore
+
+    if not store.is_file():
+        raise ConfigError("--report-only", f"no results store at {store} yet: run the study first")
+    with ResultStore(store, readonly=True) as results:
+        finished = results.finished_trial_ids()
+    if not finished & {trial.trial_id for trial in trials}:
+        raise ConfigError("--report-only", f"none of this sweep's {len(trials)} trials has finished in {store} "
+                          f"(it holds {len(finished)} finished trial(s) under other ids: other settings, or a version that "
+                          "named trials differently): run the study first, "
+                          "or report the whole store with `xstilts report`")
 
 
 def register(app: typer.Typer) -> None:

@@ -49,7 +49,8 @@ def efficiency_figures(analysis: StudyAnalysis) -> list[Figure]:
         return []
     return [render(plots.frontier_plot(analysis.efficiency), "frontier",
                    "Efficiency frontier: each setting's mean XTREME gain (95% t interval over seeds) against its mean "
-                   "intermediate device-hours; the step line is the best mean gain reachable within each budget."),
+                   "intermediate device-hours; the step line is the best mean gain reachable within each budget, starting "
+                   "at the baseline (cross: no intermediate phase, 0 device-hours, gain 0)."),
             render(plots.setting_scatter(analysis.efficiency, analysis.setting_correlations), "throughput_vs_gain",
                    "Setting-mean intermediate examples/s against setting-mean XTREME gain, one point per setting; "
                    "the panel states the Pearson r and p over settings that the text reports. Throughput across "

@@ -16,7 +16,7 @@ import pandas as pd
 
 from xstilts.analysis.efficiency import PARTIAL, RAW
 from xstilts.analysis.frame import ALL_TASKS
-from xstilts.analysis.frontier import best_within
+from xstilts.analysis.seeds import ALPHA
 from xstilts.analysis.selection import ALL_TRIALS, XTREME
 from xstilts.analysis.study import StudyAnalysis
 from xstilts.report import formatting as fmt
@@ -60,15 +60,39 @@ def _correlation_words(row: pd.Series) -> str:
 
 
 def _frontier_words(analysis: StudyAnalysis) -> str:
-    frontier = analysis.efficiency[analysis.efficiency["on_frontier"].astype(bool)]
-    if frontier.empty:
+    efficiency = analysis.efficiency
+    if efficiency.empty:
         return ""
-    cheap, best = frontier.iloc[0], frontier.iloc[-1]
-    within = best_within(analysis.efficiency, float(cheap["device_hours"]))
-    return (f"; on the efficiency frontier, {fmt.number(cheap['device_hours'], 3)} intermediate device-hours buy "
-            f"{fmt.number(within['mean_gain'], signed=True)} points ({fmt.setting(within)}) and the best mean gain, "
-            f"{fmt.number(best['mean_gain'], signed=True)}, needs {fmt.number(best['device_hours'], 3)} "
-            f"({fmt.setting(best)})")
+    frontier = efficiency[efficiency["on_frontier"].astype(bool)]
+    if frontier.empty:
+        return ("; on the efficiency frontier no setting's mean gain is above the baseline's 0, so within every "
+                "budget no intermediate phase is the best choice")
+    best, cheap = frontier.iloc[-1], frontier.iloc[0]
+    text = (f"; on the efficiency frontier (from the baseline: 0 device-hours, gain 0) the best mean gain is "
+            f"{_setting_gain(best)} for {fmt.number(best['device_hours'], 3)} intermediate device-hours "
+            f"({fmt.setting(best)}){_picked_after_the_fact(best, len(efficiency))}")
+    if len(frontier) > 1:
+        text += (f"; the cheapest setting above 0 gains {_setting_gain(cheap)} for "
+                 f"{fmt.number(cheap['device_hours'], 3)} ({fmt.setting(cheap)})")
+    return text
+
+
+def _setting_gain(row: pd.Series) -> str:
+    return f"{fmt.with_ci(row['mean_gain'], row['ci_low'], row['ci_high'], signed=True)} points"
+
+
+def _picked_after_the_fact(best: pd.Series, n_settings: int) -> str:
+    # The frontier's best is the maximum of many noisy means, chosen after seeing them: its own
+    # interval is optimistic, so its p is Bonferroni-adjusted over every setting it was picked from.
+    if int(best["n_seeds"]) < 2 or not math.isfinite(best["ci_low"]):
+        return ""
+    picked = f", the best of {n_settings} settings, picked after the fact"
+    if best["ci_low"] <= 0 <= best["ci_high"]:
+        return f"{picked}, and still no detectable gain (MDE ±{fmt.number(best['mde'])})"
+    adjusted = f"Bonferroni-adjusted {fmt.p_value(min(1.0, best['p_value'] * n_settings))} over the {n_settings}"
+    if best["p_value"] * n_settings < ALPHA:
+        return f"{picked} ({adjusted})"
+    return f"{picked} ({fmt.p_value(best['p_value'])}, {adjusted}: does not survive adjustment)"
 
 
 def throughput_answer(analysis: StudyAnalysis) -> str:

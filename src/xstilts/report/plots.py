@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from xstilts.analysis.bootstrap import CONFIDENCE
+from xstilts.analysis.frontier import BASELINE_GAIN
 from xstilts.report import formatting as fmt
 
 MEASURE_LABELS = {"examples_per_s": "examples / s", "real_tokens_per_s": "real (non-pad) tokens / s",
@@ -133,18 +134,22 @@ def setting_scatter(efficiency: pd.DataFrame, correlations: pd.DataFrame) -> Fig
 
 def frontier_plot(efficiency: pd.DataFrame) -> Figure:
     """Mean gain against intermediate device-hours per setting; the step line is the best mean
-    gain reachable within each budget (the efficiency frontier)."""
+    gain reachable within each budget (the efficiency frontier), starting at the baseline (no
+    intermediate phase: 0 device-hours, gain 0)."""
     colours, markers = _style_maps(efficiency)
     figure = Figure(figsize=(7.5, 3.6), layout="constrained")
     ax = figure.add_subplot()
     usable = efficiency[np.isfinite(efficiency["device_hours"])]
     _setting_points(ax, usable, "device_hours", colours, markers)
     frontier = usable[usable["on_frontier"].astype(bool)].sort_values("device_hours")
-    if len(frontier):
-        ax.step(np.append(frontier["device_hours"], usable["device_hours"].max()),
-                np.append(frontier["mean_gain"], frontier["mean_gain"].iloc[-1]), where="post", color="black", lw=1)
+    hours = np.concatenate([[0.0], frontier["device_hours"], [usable["device_hours"].max() if len(usable) else 0.0]])
+    gains = np.concatenate([[BASELINE_GAIN], frontier["mean_gain"], [frontier["mean_gain"].max() if len(frontier) else BASELINE_GAIN]])
+    ax.step(hours, gains, where="post", color="black", lw=1)
+    ax.plot([0.0], [BASELINE_GAIN], marker="x", markersize=9, mew=2, color="black", ls="none")
     ax.set_xlabel("mean intermediate device-hours per trial (budget)")
-    _setting_legend(figure, colours, markers, [Line2D([], [], color="black", label="frontier: best within budget")])
+    _setting_legend(figure, colours, markers, [
+        Line2D([], [], color="black", label="frontier: best within budget"),
+        Line2D([], [], color="black", marker="x", mew=2, ls="none", label="baseline: no intermediate phase")])
     return figure
 
 

@@ -41,7 +41,8 @@ def efficiency_section(analysis: StudyAnalysis) -> Section:
         "Throughput is compared across settings: each setting's mean examples/s against its mean XTREME gain "
         "(n = settings), with a CI from resampling whole seeds. Across settings throughput is mostly batch size, so "
         "this association is confounded with batch size. The frontier shows the best mean gain reachable within a "
-        "budget of intermediate device-hours, and which setting gives it.")
+        "budget of intermediate device-hours, and which setting gives it; it starts at the baseline (no "
+        "intermediate phase: 0 device-hours, gain 0), so a setting that loses points is on it at no budget.")
     blocks = [intro, *figures.efficiency_figures(analysis)]
     if not analysis.setting_correlations.empty:
         blocks.append(Table("Setting-mean throughput against setting-mean XTREME gain (Holm over the table)",
