@@ -37,6 +37,8 @@ class SyntheticTruth:
     oracle_bonus: float = 1.0  # target-dev selection adds this to every score
 
 
+# Every synthetic score's sampling error (points), against the seed shifts' SD of 2.0 per cell.
+SAMPLING_SE = 1.5
 DEFAULT_TARGET_LANGUAGES = {"xnli": ("en", "de", "sw"), "pawsx": ("en", "de", "ja")}
 _TOKENS_PER_EXAMPLE = 40.0
 _INTERMEDIATE_EXAMPLES = 20_000.0
@@ -113,6 +115,7 @@ def synthetic_results_frame(truth: SyntheticTruth | None = None, *, batch_sizes=
     frame = pd.DataFrame(rows).drop(columns="gain")
     frame["target_settings"] = "default"
     frame["n_examples"] = 100
+    frame["sampling_se"] = SAMPLING_SE
     for column in PROBE_COLUMNS:  # no machine-speed probe: the raw rates are the only ones
         frame[column] = np.nan
     return frame.loc[:, [*RESULT_COLUMNS, *OPTIONAL_COLUMNS]]

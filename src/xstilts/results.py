@@ -50,6 +50,9 @@ class ScoreRow:
     metric: str  # the task-score metric name, e.g. "accuracy", "f1", "em_f1"
     value: float  # 0-100, as XTREME reports
     selection: str = "english_dev"  # or "target_dev" (the oracle of Keung et al. 2020)
+    # Bootstrap standard error of value over the evaluated examples (metrics.sampling); None
+    # where the metric has none (BUCC) or the score predates it.
+    sampling_se: float | None = None
 
 
 @dataclass

@@ -602,6 +602,27 @@ def _study_grid(ctx: Ctx):
     return ["study", path, "--out", ctx.root / "report", "--report-only"], f"{path}: config key 'seed'"
 
 
+@case("upgrade", "store missing")
+def _upgrade_missing(ctx: Ctx):
+    (ctx.root / "work").mkdir()
+    return ["upgrade", ctx.root / "absent.sqlite", "--work-dir", ctx.root / "work"], str(ctx.root / "absent.sqlite")
+
+
+@case("upgrade", "--work-dir is not a folder")
+def _upgrade_work_dir(ctx: Ctx):
+    store = _xstilts_store(ctx.root / "results.sqlite")
+    return ["upgrade", store, "--work-dir", ctx.root / "absent"], "'--work-dir'"
+
+
+@case("upgrade", "store is another program's database")
+def _upgrade_foreign(ctx: Ctx):
+    path = ctx.root / "contacts.sqlite"
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE contacts (name TEXT)")
+    (ctx.root / "work").mkdir()
+    return ["upgrade", path, "--work-dir", ctx.root / "work"], "not an xstilts results store"
+
+
 @case("tasks", "--role bogus")
 def _tasks_role(ctx: Ctx):
     return ["tasks", "--role", "bogus"], "bogus"
@@ -635,7 +656,8 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(klass, name, build, 
 def test_the_matrix_is_large_and_covers_every_class():
     classes = {klass for klass, _, _ in CASES}
     assert len(CASES) >= 60
-    assert {"config", "graph", "data", "sweep", "reader", "score", "results", "report", "study", "tasks"} <= classes
+    assert {"config", "graph", "data", "sweep", "reader", "score", "results", "report", "study", "tasks",
+            "upgrade"} <= classes
 
 
 def test_every_reader_format_has_a_bad_input_case():

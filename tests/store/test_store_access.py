@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,25 @@ def test_a_store_written_before_versioning_is_read_and_upgraded_only_by_a_writer
     with ResultStore(path):
         pass
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_store_without_the_later_columns_reads_them_as_null_and_a_writer_adds_them(tmp_path):
+    path = written_store(tmp_path / "results.sqlite")
+    with sqlite3.connect(path) as db:  # a version-1 store: no FLOP/s, probe or sampling-error columns
+        for table, column in (("scores", "sampling_se"), ("phases", "flops_per_s"), ("phases", "peak_flops_start"),
+                              ("phases", "peak_flops_end")):
+            db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        db.execute("PRAGMA user_version = 1")
+    with ResultStore(path, readonly=True) as store:
+        frame = store.results_frame()
+    assert len(frame) == 2 and frame["sampling_se"].isna().all() and frame["peak_flops_start"].isna().all()
+    with ResultStore(path) as store:
+        with_error = sst2_trial("t-new")
+        with_error.scores = [replace(row, sampling_se=2.5) for row in with_error.scores]
+        store.record(with_error)
+        frame = store.results_frame().set_index("trial_id")
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert (frame.loc["t-new", "sampling_se"] == 2.5).all() and frame.loc["t-sst2", "sampling_se"].isna().all()
 
 
 def test_a_newer_schema_is_refused_by_readers_and_writers(tmp_path):

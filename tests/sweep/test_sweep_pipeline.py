@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import numpy as np
 import pytest
 import yaml
 
@@ -96,6 +97,15 @@ def test_compiled_evaluation_is_in_the_zero_shot_keys_only(sweep_file):
     assert [n.key for n in plan_trial(unused)] == [n.key for n in plan_trial(load_config(sweep_file.parent / "run.yaml"))]
 
 
+def test_a_phase_revision_changes_that_phases_keys_only(sweep_file, monkeypatch):
+    import xstilts.pipeline.keys as keys
+
+    config = load_config(sweep_file.parent / "run.yaml")
+    before = {node.key for node in plan_trial(config)}
+    monkeypatch.setitem(keys.PHASE_REVISIONS, "zero_shot", keys.PHASE_REVISIONS["zero_shot"] + 1)
+    assert [node.phase for node in plan_trial(config) if node.key not in before] == ["zero_shot"]
+
+
 def test_plan_calibrates_on_the_real_model(sweep_file, capsys):
     assert main(["sweep", "plan", str(sweep_file), "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)
@@ -119,6 +129,10 @@ def test_sweep_runs_the_pipeline_and_a_rerun_trains_nothing(sweep_file, capsys):
     assert set(frame.status) == {"done"} and len(frame.trial_id.unique()) == 3
     assert frame.score.between(0, 100).all()
     assert (frame.n_examples == EVAL_PER_LANGUAGE).all()
+    # Every score carries its sampling error; for accuracy the bootstrap's is the binomial one.
+    assert frame.sampling_se.notna().all()
+    binomial = 100 * np.sqrt(frame.score / 100 * (1 - frame.score / 100) / EVAL_PER_LANGUAGE)
+    assert np.allclose(frame.sampling_se, binomial, rtol=0.1, atol=0.5)
     baseline = frame[frame.intermediate_task == "none"]
     assert baseline.device_hours.isna().all() and baseline.batch_size.isna().all()
     intermediate = frame[frame.intermediate_task == "sst2"]
@@ -132,6 +146,17 @@ def test_sweep_runs_the_pipeline_and_a_rerun_trains_nothing(sweep_file, capsys):
         for trial_id, key in db.execute("SELECT trial_id, phase_key FROM trial_phases"):
             written.setdefault(trial_id, set()).add(key)
     assert written == planned and all(planned.values())
+
+    # A store written before scores carried their sampling error: `xstilts upgrade` recomputes the
+    # same numbers from the phase files left in the work dir.
+    with sqlite3.connect(store_path) as db:
+        db.execute("UPDATE scores SET sampling_se = NULL")
+    assert main(["upgrade", str(store_path), "--work-dir", str(sweep_file.parent / "work")]) == 0
+    assert f"filled in for {len(frame)} score(s); 0 left" in capsys.readouterr().out
+    with ResultStore(store_path, readonly=True) as store:
+        upgraded = validate_results_frame(store.results_frame())
+    keys = ["trial_id", "target_task", "language", "selection"]
+    assert upgraded.set_index(keys)["sampling_se"].sort_index().equals(frame.set_index(keys)["sampling_se"].sort_index())
 
     assert main(["sweep", "run", str(sweep_file), "--no-calibrate"]) == 0
     assert "3 skipped" in capsys.readouterr().out

@@ -47,6 +47,7 @@ RESULT_COLUMNS: dict[str, str] = {
 OPTIONAL_COLUMNS: dict[str, str] = {
     "target_settings": "key of the target-phase settings; gains compare only equal keys",
     "n_examples": "number of test examples behind the score",
+    "sampling_se": "bootstrap standard error of the score over its evaluated examples (NaN: none stored)",
     "mfu": "intermediate-phase model FLOPs utilisation against the measured peak",
     "peak_flops_start": "matmul peak FLOP/s measured when the intermediate phase started",
     "peak_flops_end": "matmul peak FLOP/s measured when the intermediate phase ended",
@@ -105,7 +106,7 @@ def validate_results_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out["target_settings"] = out["target_settings"].fillna("default").astype(str)
     if MAX_STEPS_COLUMN not in out.columns:
         out[MAX_STEPS_COLUMN] = np.nan
-    for column in ("n_examples", *PROBE_COLUMNS, MAX_STEPS_COLUMN):
+    for column in ("n_examples", "sampling_se", *PROBE_COLUMNS, MAX_STEPS_COLUMN):
         out[column] = pd.to_numeric(out[column], errors="coerce")
     # The baseline has no intermediate phase, so it belongs to neither arm (it pairs with both).
     out["arm"] = np.where(out["intermediate_task"] == BASELINE_TASK, BASELINE_TASK,

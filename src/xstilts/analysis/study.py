@@ -17,6 +17,7 @@ from xstilts.analysis.gains import cell_gains, task_gains, trial_gains
 from xstilts.analysis.multiple import adjust_family
 from xstilts.analysis.normalise import normalised_throughput
 from xstilts.analysis.ols import NotEstimableError, OlsFit
+from xstilts.analysis.sampling_error import sampling_against_seeds
 from xstilts.analysis.selection import selection_comparison
 from xstilts.analysis.tables import language_gain_table, setting_gain_table, task_gain_table
 from xstilts.analysis.trivial import apart_targets, trivial_margins
@@ -48,6 +49,7 @@ class StudyAnalysis:
     language_table: pd.DataFrame
     trivial: pd.DataFrame  # per target: baseline vs trivial score, margin with seed-level CI
     apart: list[str]  # targets left out of the averaged score (baseline does not beat trivial)
+    sampling: pd.DataFrame  # per target: sampling error over examples against seed SD (baseline trials)
     coverage: dict[str, int]
     curves: pd.DataFrame
     n_resamples: int
@@ -123,4 +125,5 @@ def analyse_study(frame: pd.DataFrame, curves: pd.DataFrame | None = None, *,
         selection=selection_comparison(frame, n_resamples=n_resamples, rng=rng),
         task_table=task_gain_table(per_task, gains), setting_table=setting_gain_table(per_task, gains),
         language_table=language_gain_table(cells, PRIMARY_SELECTION), trivial=trivial, apart=apart,
+        sampling=sampling_against_seeds(frame, PRIMARY_SELECTION),
         coverage=coverage_counts(frame, trials, cells), curves=curves, n_resamples=n_resamples)

@@ -29,6 +29,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "results": ("xstilts.cli.results", "Print or export results, optionally filtered (e.g. --where intermediate_task=sst2)."),
     "report": ("xstilts.cli.report", "Analyse a results store: gains, throughput-gain correlations, batch/LR effects, plots."),
     "study": ("xstilts.cli.study", "Run a whole study: every trial of the sweep, then the report that answers the question."),
+    "upgrade": ("xstilts.cli.upgrade", "Upgrade an older results store: newer columns, and each score's sampling error from its phase files."),
 }
 
 

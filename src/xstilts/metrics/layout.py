@@ -14,6 +14,7 @@ from typing import Any
 from xstilts.errors import DataError
 from xstilts.metrics.formats import FORMATS, XTREME_TASK_FORMAT, FileFormat
 from xstilts.metrics.registry import compute_metric
+from xstilts.metrics.sampling import bootstrap_se
 from xstilts.metrics.xtreme import (
     XTREME_TASK2LANGS,
     XTREME_TASK_METRIC,
@@ -57,12 +58,23 @@ def score_language(
     pred_dir: str | Path, gold_dir: str | Path, task: str, lang: str
 ) -> dict[str, float]:
     """The task's metrics for one language, from the two folders."""
+    return _from_files(compute_metric, pred_dir, gold_dir, task, lang)
+
+
+def sampling_se_language(pred_dir: str | Path, gold_dir: str | Path, task: str, lang: str) -> float | None:
+    """Bootstrap standard error of the language's headline score over its examples (None for BUCC)."""
+    return _from_files(bootstrap_se, pred_dir, gold_dir, task, lang)
+
+
+def _from_files(measure, pred_dir: str | Path, gold_dir: str | Path, task: str, lang: str) -> Any:
+    """``measure(metric, gold, predictions, lang)`` on one language's files; a bad file is a
+    DataError naming it."""
     file_format = _format_of(task)
     pred_path, gold_path = task_file(pred_dir, task, lang), task_file(gold_dir, task, lang)
     predictions = _read_guarded(file_format.read_predictions, pred_path)
     gold = _read_guarded(file_format.read_gold, gold_path)
     try:
-        return compute_metric(XTREME_TASK_METRIC[task], gold, predictions, lang)
+        return measure(XTREME_TASK_METRIC[task], gold, predictions, lang)
     except ValueError as err:
         raise DataError(pred_path, None, f"{err} (gold: {gold_path})") from None
 

@@ -83,6 +83,11 @@ def mlqa_normalize(text: str, language: str) -> str:
 
 def mlqa_em_f1(gold: QAGold, predictions: Mapping[str, str], language: str) -> dict[str, float]:
     """MLQA EM/F1 (0-100) with the answer language's normalisation."""
+    return em_f1(gold, predictions, mlqa_normalizer(language))
+
+
+def mlqa_normalizer(language: str) -> Callable[[str], str]:
+    """The answer normaliser MLQA uses for ``language``."""
     if language not in _ARTICLE_REMOVERS:
         raise ValueError(f"MLQA has no normalisation rules for language {language!r}")
-    return em_f1(gold, predictions, lambda text: mlqa_normalize(text, language))
+    return lambda text: mlqa_normalize(text, language)

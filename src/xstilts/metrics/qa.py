@@ -42,18 +42,19 @@ def token_f1(prediction: str, answer: str, normalize: Normalizer) -> float:
     return (2 * precision * recall) / (precision + recall)
 
 
-def em_f1(gold: QAGold, predictions: Mapping[str, str], normalize: Normalizer) -> dict[str, float]:
-    """Mean best-over-answers EM and F1 (0-100) over every gold question.
+def question_scores(gold: QAGold, predictions: Mapping[str, str], normalize: Normalizer) -> list[tuple[float, float]]:
+    """(EM, F1) in 0-1 per gold question, best over its answers.
 
-    A question without a prediction scores 0 but still counts in the denominator, and a
-    question id listed twice in the gold counts twice: both as in the official scripts.
-    Predictions for ids not in the gold are ignored.
+    A question without a prediction scores (0, 0) but still counts, and a question id listed
+    twice in the gold counts twice: both as in the official scripts. Predictions for ids not in
+    the gold are ignored.
     """
     if not gold:
         raise ValueError("no questions to score")
-    em_total = f1_total = 0.0
+    scores = []
     for question_id, answers in gold:
         if question_id not in predictions:
+            scores.append((0.0, 0.0))
             continue
         prediction = predictions[question_id]
         # Checked only for answered questions: the official script crashes on exactly these.
@@ -61,9 +62,16 @@ def em_f1(gold: QAGold, predictions: Mapping[str, str], normalize: Normalizer) -
             raise ValueError(f"prediction for question {question_id!r} is not a string")
         if not answers:
             raise ValueError(f"question {question_id!r} has no gold answer")
-        em_total += max(exact_match(prediction, answer, normalize) for answer in answers)
-        f1_total += max(token_f1(prediction, answer, normalize) for answer in answers)
-    return {"exact_match": 100.0 * em_total / len(gold), "f1": 100.0 * f1_total / len(gold)}
+        scores.append((float(max(exact_match(prediction, answer, normalize) for answer in answers)),
+                       max(token_f1(prediction, answer, normalize) for answer in answers)))
+    return scores
+
+
+def em_f1(gold: QAGold, predictions: Mapping[str, str], normalize: Normalizer) -> dict[str, float]:
+    """Mean best-over-answers EM and F1 (0-100) over every gold question (see ``question_scores``)."""
+    scores = question_scores(gold, predictions, normalize)
+    return {"exact_match": 100.0 * sum(em for em, _ in scores) / len(gold),
+            "f1": 100.0 * sum(f1 for _, f1 in scores) / len(gold)}
 
 
 def squad_em_f1(gold: QAGold, predictions: Mapping[str, str]) -> dict[str, float]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import traceback
+from dataclasses import replace
 import torch
 
 from xstilts.config import RunConfig
@@ -124,7 +125,7 @@ def _model_for(node: PhaseNode, trained: dict) -> TaskArtifact | None:
 def _selections(rows: list[ScoreRow]) -> list[ScoreRow]:
     """Rows without a dev-based selection (no dev set, retrieval) count as English-dev-selected:
     they are what a user without target-language dev data would report."""
-    return [ScoreRow(r.target_task, r.language, r.metric, r.value, "english_dev") if r.selection == "final" else r for r in rows]
+    return [replace(r, selection="english_dev") if r.selection == "final" else r for r in rows]
 
 
 def _fill_oracle(rows: list[ScoreRow]) -> list[ScoreRow]:
@@ -133,7 +134,7 @@ def _fill_oracle(rows: list[ScoreRow]) -> list[ScoreRow]:
     with_oracle = {r.target_task for r in rows if r.selection == "target_dev"}
     if not with_oracle:
         return rows
-    copies = [ScoreRow(r.target_task, r.language, r.metric, r.value, "target_dev")
+    copies = [replace(r, selection="target_dev")
               for r in rows if r.target_task not in with_oracle and r.selection != "trivial"]
     return rows + copies
 

@@ -30,6 +30,9 @@ from xstilts.io import atomic_write_text
 # 4: CPU training draws 16-bit dropout masks and keeps the attention softmax in bf16
 # (train/dropout.py, train/attention.py): other masks from the same seed, another noise path.
 PHASE_CODE_VERSION = 4
+# Revisions of one phase's code on top of PHASE_CODE_VERSION (the other phases keep their keys).
+# zero_shot/retrieval 1: every stored score carries its sampling error (metrics.sampling).
+PHASE_REVISIONS = {"zero_shot": 1, "retrieval": 1}
 _FINGERPRINT_CACHE = "model-fingerprints.json"
 
 
@@ -37,6 +40,8 @@ def content_key(phase: str, payload: Mapping[str, Any]) -> str:
     from xstilts.features.registry import FEATURIZER_VERSION
 
     versions = {"phase_code": PHASE_CODE_VERSION, "featurizer": FEATURIZER_VERSION}
+    if phase in PHASE_REVISIONS:
+        versions["phase_revision"] = PHASE_REVISIONS[phase]
     blob = json.dumps({"phase": phase, "versions": versions, **payload}, sort_keys=True, default=str)
     return f"{phase}-{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
 

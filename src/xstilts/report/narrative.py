@@ -209,3 +209,28 @@ def note_text(value: Any) -> str:
     if isinstance(value, Mapping):
         return "; ".join(f"{key}: {note_text(item)}" for key, item in value.items())
     return str(value)
+
+
+def sampling_text(sampling: pd.DataFrame) -> str:
+    """Which targets' scores have a sampling error below their seed SD, in numbers."""
+    trained = sampling[sampling["task_seed_sd"] > 0]
+    untrained = sampling.loc[sampling["task_seed_sd"] == 0, "target_task"].tolist()
+    words = []
+    for small, label in ((True, "below"), (False, "not below")):
+        rows = trained[(trained["task_sampling_se"] < trained["task_seed_sd"]) == small]
+        if len(rows):
+            words.append(f"the target score's sampling SE is {label} its seed SD for " + ", ".join(
+                f"{row['target_task']} ({fmt.number(row['task_sampling_se'])} vs {fmt.number(row['task_seed_sd'])})"
+                for _, row in rows.iterrows()))
+    noisy_languages = trained[trained["language_sampling_se"] >= trained["language_seed_sd"]]
+    if len(noisy_languages):
+        words.append("per language it is not, for " + ", ".join(
+            f"{row['target_task']} ({fmt.number(row['language_sampling_se'])} vs {fmt.number(row['language_seed_sd'])})"
+            for _, row in noisy_languages.iterrows()) + ": read single languages' gains with that in mind")
+    if untrained:
+        verb = "trains" if len(untrained) == 1 else "train"
+        words.append(f"{', '.join(untrained)} {verb} nothing (seed SD 0): sampling error is its only uncertainty")
+    if sampling["task_seed_sd"].isna().all():
+        words.append("with one seed there is no seed SD to compare with")
+    text = "; ".join(words)
+    return f"{text[0].upper()}{text[1:]}." if text else ""

@@ -13,7 +13,8 @@ from xstilts.analysis.frame import BASELINE_TASK
 from xstilts.analysis.study import PRIMARY_SELECTION, StudyAnalysis
 from xstilts.report import figures, tables
 from xstilts.report.document import BulletList, Document, Paragraph, Section, Table
-from xstilts.report.narrative import (headline, note_text, reliability_text, sanity_check_text, selection_text)
+from xstilts.report.narrative import (headline, note_text, reliability_text, sampling_text, sanity_check_text,
+                                      selection_text)
 
 EVALUATED = ("Scores are on the held-out split each target evaluates (dev or test: see 'What each target's score "
              "is' under Study), zero-shot in every language, with checkpoints selected on English dev data; QA "
@@ -79,6 +80,22 @@ def trivial_section(analysis: StudyAnalysis) -> Section:
                   "Retrieval tasks (Tatoeba, BUCC) train nothing and are not checked. A target whose margin's lower "
                   "bound is not above zero is reported apart. " + apart),
         Table("Baseline vs trivial score per target", tables.trivial_table(analysis.trivial))])
+
+
+def sampling_section(analysis: StudyAnalysis) -> Section:
+    title = "Evaluation sets: sampling error against seed variance"
+    if analysis.sampling.empty:
+        return Section(title, [Paragraph(
+            "No sampling errors stored (scores written before xstilts stored them, or BUCC only): the evaluation "
+            "sets' sampling error is not compared with the seed variance.")])
+    return Section(title, [
+        Paragraph("Two uncertainties of a target's score: which test examples were drawn (sampling error: the "
+                  "bootstrap standard error over the evaluated examples) and which seed trained the model (seed SD: "
+                  "the baseline's score over seeds, on the same examples). Every estimate here replicates over seeds, "
+                  "so an evaluation set is large enough when its sampling error is small next to the seed SD. "
+                  "Baseline trials, per language (median over the target's languages) and for the target's score "
+                  "(mean over its languages). " + sampling_text(analysis.sampling)),
+        Table("Sampling error and seed SD of each target's baseline score (points)", tables.sampling_table(analysis.sampling))])
 
 
 def _grid_levels(analysis: StudyAnalysis) -> list[str]:
@@ -165,5 +182,6 @@ def appendix_section(analysis: StudyAnalysis) -> Section:
 def build_document(analysis: StudyAnalysis, title: str, study_notes: Mapping[str, Any]) -> Document:
     return Document(title, [
         answer_section(analysis), effects_section(analysis), efficiency_section(analysis), gains_section(analysis),
-        trivial_section(analysis), study_section(analysis, study_notes), unfinished_section(analysis),
+        trivial_section(analysis), sampling_section(analysis), study_section(analysis, study_notes),
+        unfinished_section(analysis),
         curves_section(analysis), method_section(analysis), appendix_section(analysis)])

@@ -77,6 +77,17 @@ def trivial_table(margins: pd.DataFrame) -> pd.DataFrame:
         "in the averaged score": margins["reported_apart"].map({True: "no: reported apart", False: "yes"})})
 
 
+def sampling_table(sampling: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "target": sampling["target_task"], "languages": sampling["n_languages"],
+        "examples per language": sampling["examples_per_language"].map(lambda v: fmt.number(v, 0)),
+        "sampling SE, per language": sampling["language_sampling_se"].map(fmt.number),
+        "seed SD, per language": sampling["language_seed_sd"].map(fmt.number),
+        "sampling SE, target score": sampling["task_sampling_se"].map(fmt.number),
+        "seed SD, target score": sampling["task_seed_sd"].map(fmt.number),
+        "seeds": sampling["n_seeds"]})
+
+
 def _evaluated_split(note: object) -> str:
     """The split a target evaluates, from the study note ``... evaluate dev[1000:2000], at most ...``."""
     found = re.search(r"evaluate ([^,;]+)", str(note)) if note else None

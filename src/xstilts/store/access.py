@@ -21,7 +21,7 @@ from urllib.request import pathname2url
 from xstilts.errors import DataError, StoreBusyError
 from xstilts.store.schema import expected_columns
 
-SCHEMA_VERSION = 2  # 2: phases gained flops_per_s, peak_flops_start, peak_flops_end
+SCHEMA_VERSION = 3  # 2: phases gained flops_per_s, peak_flops_start, peak_flops_end; 3: scores.sampling_se
 SQLITE_HEADER = b"SQLite format 3\x00"
 # A reader holds a shared lock for the second or so it reads; a new writer waits this long for it.
 READER_GRACE_S = 10.0

@@ -13,7 +13,7 @@ import pandas as pd
 
 RESULT_COLUMNS = (
     "trial_id", "intermediate_task", "batch_size", "learning_rate", "seed", "status",
-    "target_task", "language", "metric", "score", "selection",
+    "target_task", "language", "metric", "score", "sampling_se", "selection",
     "examples_per_s", "real_tokens_per_s", "device_hours", "target_settings", "n_examples",
     "mfu", "peak_flops_start", "peak_flops_end", "max_steps",
 )
@@ -87,6 +87,7 @@ def results_frame_from(trials: pd.DataFrame, trial_phases: pd.DataFrame, scores:
         .merge(_example_counts(trial_phases), on=["trial_id", "target_task", "language"], how="left")
     )
     frame["score"] = frame["score"].astype(float)
+    frame["sampling_se"] = pd.to_numeric(frame["sampling_se"], errors="coerce")
     frame["n_examples"] = pd.to_numeric(frame["n_examples"], errors="coerce")
     return frame.loc[:, list(RESULT_COLUMNS)].reset_index(drop=True)
 

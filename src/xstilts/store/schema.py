@@ -15,9 +15,11 @@ THROUGHPUT_FIELDS = (
     "examples_per_s", "real_tokens_per_s", "padded_tokens_per_s", "steps_per_s", "wall_s",
     "peak_memory_bytes", "flops", "mfu", "examples", "steps", "flops_per_s", "peak_flops_start", "peak_flops_end",
 )
-# Columns added by schema version 2 (FLOP/s and the matmul probe at phase start and end): a
-# version-1 store lacks them; a writer adds them, a reader reads them as NULL.
-V2_PHASE_COLUMNS = ("flops_per_s", "peak_flops_start", "peak_flops_end")
+# Columns added after version 1, per table: an older store lacks them; a writer adds them, a
+# reader reads them as NULL. Version 2: FLOP/s and the matmul probe at phase start and end;
+# version 3: each score's sampling error over its evaluated examples.
+ADDED_COLUMNS = {"phases": ("flops_per_s", "peak_flops_start", "peak_flops_end"), "scores": ("sampling_se",)}
+V2_PHASE_COLUMNS = ADDED_COLUMNS["phases"]
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS trials (
@@ -58,6 +60,7 @@ CREATE TABLE IF NOT EXISTS scores (
     metric TEXT NOT NULL,
     selection TEXT NOT NULL,
     value REAL,
+    sampling_se REAL,
     PRIMARY KEY (trial_id, target_task, language, metric, selection)
 );
 CREATE TABLE IF NOT EXISTS curves (
@@ -86,12 +89,19 @@ def expected_columns() -> dict[str, set[str]]:
         columns = {t: {row[1] for row in db.execute(f"PRAGMA table_info({t})")} for t in tables}
     finally:
         db.close()
-    columns["phases"] -= set(V2_PHASE_COLUMNS)  # optional: see V2_PHASE_COLUMNS
+    for table, added in ADDED_COLUMNS.items():  # optional: see ADDED_COLUMNS
+        columns[table] -= set(added)
     return columns
 
 
-def add_v2_columns(db: sqlite3.Connection) -> None:
-    present = {row[1] for row in db.execute("PRAGMA table_info(phases)")}
-    for name in V2_PHASE_COLUMNS:
-        if name not in present:
-            db.execute(f"ALTER TABLE phases ADD COLUMN {name} REAL")
+def present_columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def add_later_columns(db: sqlite3.Connection) -> None:
+    """Bring an older store's tables up to this schema (ALTER TABLE inside the caller's transaction)."""
+    for table, added in ADDED_COLUMNS.items():
+        present = present_columns(db, table)
+        for name in added:
+            if name not in present:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} REAL")

@@ -24,7 +24,7 @@ import pandas as pd
 from xstilts.errors import DataError
 from xstilts.results import PhaseRecord, TrialResult
 from xstilts.store.schema import (FINISHED_STATUSES, THROUGHPUT_FIELDS, TRIAL_STATUSES, V2_PHASE_COLUMNS, SCHEMA,
-                                  add_v2_columns, expected_columns)
+                                  add_later_columns, expected_columns, present_columns)
 from xstilts.store.access import (SCHEMA_VERSION, ReadOnlyHandle, WriterLock, check_schema, check_store_target,
                                   connect_readonly, integrity_problem)
 from xstilts.store.frames import curves_frame_from, phases_frame_from, results_frame_from
@@ -95,7 +95,7 @@ class ResultStore:
             with self._write() as db:
                 for statement in filter(str.strip, SCHEMA.split(";")):
                     db.execute(statement)
-                add_v2_columns(db)
+                add_later_columns(db)
                 if version < SCHEMA_VERSION:  # a new store, or one written before versioning
                     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as err:
@@ -208,11 +208,28 @@ class ResultStore:
         # A trial's scores are one set: rows a rerun no longer produces must go.
         db.execute("DELETE FROM scores WHERE trial_id = ?", (result.trial_id,))
         db.executemany(
-            "INSERT INTO scores (trial_id, target_task, language, metric, selection, value) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (trial_id, target_task, language, metric, selection) "
-            "DO UPDATE SET value = excluded.value",
-            [(result.trial_id, s.target_task, s.language, s.metric, s.selection, s.value) for s in result.scores],
+            "INSERT INTO scores (trial_id, target_task, language, metric, selection, value, sampling_se) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trial_id, target_task, language, metric, selection) "
+            "DO UPDATE SET value = excluded.value, sampling_se = excluded.sampling_se",
+            [(result.trial_id, s.target_task, s.language, s.metric, s.selection, s.value, s.sampling_se)
+             for s in result.scores],
         )
+
+    def scores_without_sampling_error(self) -> pd.DataFrame:
+        """Score rows of finished trials that lack a sampling error, with the zero-shot or
+        retrieval phase that wrote them (phase name and key): what ``store.upgrade`` fills."""
+        return self._read(
+            "SELECT s.trial_id, s.target_task, s.language, s.metric, s.selection, p.phase, p.key AS phase_key "
+            "FROM scores s JOIN trials t ON t.trial_id = s.trial_id "
+            "JOIN trial_phases tp ON tp.trial_id = s.trial_id JOIN phases p ON p.key = tp.phase_key "
+            "WHERE s.sampling_se IS NULL AND s.value IS NOT NULL AND p.task = s.target_task "
+            f"AND p.phase IN ('zero_shot', 'retrieval') AND t.status IN ({_sql_list(sorted(FINISHED_STATUSES))})")
+
+    def set_sampling_errors(self, rows: list[tuple[float, str, str, str, str, str]]) -> None:
+        """(sampling_se, trial_id, target_task, language, metric, selection) rows, in one transaction."""
+        with self._write() as db:
+            db.executemany("UPDATE scores SET sampling_se = ? WHERE trial_id = ? AND target_task = ? AND "
+                           "language = ? AND metric = ? AND selection = ?", rows)
 
     def trial_statuses(self) -> dict[str, str]:
         return dict(self._db.execute("SELECT trial_id, status FROM trials").fetchall())
@@ -251,13 +268,17 @@ class ResultStore:
             trial_phases=self._read(
                 "SELECT tp.trial_id, p.phase, p.task, p.seconds, p.examples_per_s, p.real_tokens_per_s, p.mfu, "
                 f"{self._v2_columns()}, p.meta FROM trial_phases tp JOIN phases p ON p.key = tp.phase_key"),
-            scores=self._read("SELECT trial_id, target_task, language, metric, value AS score, selection FROM scores"),
+            scores=self._read("SELECT trial_id, target_task, language, metric, value AS score, selection, "
+                              f"{self._later_column('scores', 'sampling_se')} FROM scores"),
         )
 
     def _v2_columns(self) -> str:
         """The version-2 phase columns, or NULLs in a version-1 store opened read-only."""
-        present = {row[1] for row in self._db.execute("PRAGMA table_info(phases)")}
-        return ", ".join(f"p.{name}" if name in present else f"NULL AS {name}" for name in V2_PHASE_COLUMNS)
+        return ", ".join(self._later_column("phases", name, prefix="p.") for name in V2_PHASE_COLUMNS)
+
+    def _later_column(self, table: str, name: str, prefix: str = "") -> str:
+        """``name``, or ``NULL AS name`` in an older store opened read-only that lacks it."""
+        return f"{prefix}{name}" if name in present_columns(self._db, table) else f"NULL AS {name}"
 
     def curves_frame(self) -> pd.DataFrame:
         """Training curves of every trial's phases (a shared phase's curve appears per trial)."""
