@@ -228,8 +228,8 @@ def sampling_text(sampling: pd.DataFrame) -> str:
             f"{row['target_task']} ({fmt.number(row['language_sampling_se'])} vs {fmt.number(row['language_seed_sd'])})"
             for _, row in noisy_languages.iterrows()) + ": read single languages' gains with that in mind")
     if untrained:
-        verb = "trains" if len(untrained) == 1 else "train"
-        words.append(f"{', '.join(untrained)} {verb} nothing (seed SD 0): sampling error is its only uncertainty")
+        verb, whose = ("trains", "its") if len(untrained) == 1 else ("train", "their")
+        words.append(f"{', '.join(untrained)} {verb} nothing (seed SD 0): sampling error is {whose} only uncertainty")
     if sampling["task_seed_sd"].isna().all():
         words.append("with one seed there is no seed SD to compare with")
     text = "; ".join(words)
