@@ -58,23 +58,30 @@ def score_language(
     pred_dir: str | Path, gold_dir: str | Path, task: str, lang: str
 ) -> dict[str, float]:
     """The task's metrics for one language, from the two folders."""
-    return _from_files(compute_metric, pred_dir, gold_dir, task, lang)
+    return _from_files(pred_dir, gold_dir, task, lang, compute_metric)[0]
 
 
 def sampling_se_language(pred_dir: str | Path, gold_dir: str | Path, task: str, lang: str) -> float | None:
     """Bootstrap standard error of the language's headline score over its examples (None for BUCC)."""
-    return _from_files(bootstrap_se, pred_dir, gold_dir, task, lang)
+    return _from_files(pred_dir, gold_dir, task, lang, bootstrap_se)[0]
 
 
-def _from_files(measure, pred_dir: str | Path, gold_dir: str | Path, task: str, lang: str) -> Any:
-    """``measure(metric, gold, predictions, lang)`` on one language's files; a bad file is a
-    DataError naming it."""
+def score_with_sampling_se(
+    pred_dir: str | Path, gold_dir: str | Path, task: str, lang: str
+) -> tuple[dict[str, float], float | None]:
+    """``score_language`` and ``sampling_se_language`` from one read of the two files."""
+    return _from_files(pred_dir, gold_dir, task, lang, compute_metric, bootstrap_se)
+
+
+def _from_files(pred_dir: str | Path, gold_dir: str | Path, task: str, lang: str, *measures) -> tuple:
+    """Each ``measure(metric, gold, predictions, lang)`` on one language's files, read once; a bad
+    file is a DataError naming it."""
     file_format = _format_of(task)
     pred_path, gold_path = task_file(pred_dir, task, lang), task_file(gold_dir, task, lang)
     predictions = _read_guarded(file_format.read_predictions, pred_path)
     gold = _read_guarded(file_format.read_gold, gold_path)
     try:
-        return measure(XTREME_TASK_METRIC[task], gold, predictions, lang)
+        return tuple(measure(XTREME_TASK_METRIC[task], gold, predictions, lang) for measure in measures)
     except ValueError as err:
         raise DataError(pred_path, None, f"{err} (gold: {gold_path})") from None
 

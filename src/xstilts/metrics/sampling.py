@@ -65,12 +65,15 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
         return np.where(denominator > 0, 100.0 * numerator / np.where(denominator > 0, denominator, 1), 0.0)
 
 
+def _qa_score(sums: np.ndarray) -> np.ndarray:
+    return _ratio((sums[..., 0] + sums[..., 1]) / 2, sums[..., 2])  # (EM + F1) / 2 over questions
+
+
 DECOMPOSITIONS: dict[str, Decomposition] = {
     "accuracy": Decomposition(_accuracy_rows, lambda s: _ratio(s[..., 0], s[..., 1])),
     "span_f1": Decomposition(_span_rows, lambda s: _ratio(2 * s[..., 0], s[..., 1] + s[..., 2])),
-    "squad_em_f1": Decomposition(_qa_rows(lambda language: squad_normalize),
-                                 lambda s: _ratio((s[..., 0] + s[..., 1]) / 2, s[..., 2])),
-    "mlqa_em_f1": Decomposition(_qa_rows(mlqa_normalizer), lambda s: _ratio((s[..., 0] + s[..., 1]) / 2, s[..., 2])),
+    "squad_em_f1": Decomposition(_qa_rows(lambda language: squad_normalize), _qa_score),
+    "mlqa_em_f1": Decomposition(_qa_rows(mlqa_normalizer), _qa_score),
 }
 
 

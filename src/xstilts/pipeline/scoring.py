@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from xstilts.data.examples import Example
-from xstilts.metrics.layout import sampling_se_language, score_language, write_gold, write_predictions
+from xstilts.metrics.layout import score_with_sampling_se, write_gold, write_predictions
 from xstilts.metrics.registry import compute_metric
 from xstilts.pipeline.predict import GOLD
 from xstilts.results import ScoreRow
@@ -39,9 +39,9 @@ def write_and_score(
 ) -> ScoreRow:
     """Write XTREME-layout predictions and score them with the official-equivalent scorer."""
     write_predictions(pred_dir, spec.name, lang, predictions)
-    values = score_language(pred_dir, gold_dir, spec.name, lang)
+    values, sampling_se = score_with_sampling_se(pred_dir, gold_dir, spec.name, lang)
     return ScoreRow(target_task=spec.name, language=lang, metric=spec.metric, value=primary(values), selection=selection,
-                    sampling_se=sampling_se_language(pred_dir, gold_dir, spec.name, lang))
+                    sampling_se=sampling_se)
 
 
 def write_gold_file(spec: TaskSpec, lang: str, gold: Any, gold_dir: Path) -> None:

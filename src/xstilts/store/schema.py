@@ -19,7 +19,6 @@ THROUGHPUT_FIELDS = (
 # reader reads them as NULL. Version 2: FLOP/s and the matmul probe at phase start and end;
 # version 3: each score's sampling error over its evaluated examples.
 ADDED_COLUMNS = {"phases": ("flops_per_s", "peak_flops_start", "peak_flops_end"), "scores": ("sampling_se",)}
-V2_PHASE_COLUMNS = ADDED_COLUMNS["phases"]
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS trials (

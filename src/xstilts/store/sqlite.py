@@ -23,7 +23,7 @@ import pandas as pd
 
 from xstilts.errors import DataError
 from xstilts.results import PhaseRecord, TrialResult
-from xstilts.store.schema import (FINISHED_STATUSES, THROUGHPUT_FIELDS, TRIAL_STATUSES, V2_PHASE_COLUMNS, SCHEMA,
+from xstilts.store.schema import (FINISHED_STATUSES, THROUGHPUT_FIELDS, TRIAL_STATUSES, ADDED_COLUMNS, SCHEMA,
                                   add_later_columns, expected_columns, present_columns)
 from xstilts.store.access import (SCHEMA_VERSION, ReadOnlyHandle, WriterLock, check_schema, check_store_target,
                                   connect_readonly, integrity_problem)
@@ -274,7 +274,7 @@ class ResultStore:
 
     def _v2_columns(self) -> str:
         """The version-2 phase columns, or NULLs in a version-1 store opened read-only."""
-        return ", ".join(self._later_column("phases", name, prefix="p.") for name in V2_PHASE_COLUMNS)
+        return ", ".join(self._later_column("phases", name, prefix="p.") for name in ADDED_COLUMNS["phases"])
 
     def _later_column(self, table: str, name: str, prefix: str = "") -> str:
         """``name``, or ``NULL AS name`` in an older store opened read-only that lacks it."""
