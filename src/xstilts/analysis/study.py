@@ -99,7 +99,7 @@ def _throughput(gains: pd.DataFrame, n_resamples: int, rng) -> dict:
     """Setting-level correlations (the answer) and within-setting ones (the sanity check),
     each table one family for the Holm adjustment."""
     probed = normalised_throughput(gains, columns=("examples_per_s",))
-    settings = setting_correlations(probed, SETTING_MEASURES, n_resamples=n_resamples, rng=rng)
+    settings = setting_correlations(probed, SETTING_MEASURES)
     within = throughput_gain_correlations(gains, n_resamples=n_resamples, rng=rng)
     return {"setting_correlations": _adjusted(settings), "correlations": _adjusted(within),
             "efficiency": setting_efficiency(probed)}

@@ -53,10 +53,11 @@ def settings_answer(analysis: StudyAnalysis, term: str) -> str | None:
 
 
 def _correlation_words(row: pd.Series) -> str:
-    text = f"r = {fmt.number(row['estimate'])}"
+    text = f"r = {fmt.number(row['estimate'])} over {int(row['n_settings'])} settings"
     if math.isfinite(row["ci_low"]):
-        text += f" [{fmt.number(row['ci_low'])}, {fmt.number(row['ci_high'])}] (seeds resampled)"
-    return text + f", {fmt.p_value(row['p_value'])}, Holm-adjusted {fmt.p_value(row['p_adjusted'])}"
+        text += f" [{fmt.number(row['ci_low'])}, {fmt.number(row['ci_high'])}] (Fisher z)"
+    return (text + f", {fmt.p_value(row['p_value'])}, Holm-adjusted {fmt.p_value(row['p_adjusted'])} "
+            f"({int(row['family_size'])} tests)")
 
 
 def _frontier_words(analysis: StudyAnalysis) -> str:
@@ -101,8 +102,7 @@ def throughput_answer(analysis: StudyAnalysis) -> str:
     if rows.empty:
         return ("Too few settings with a measured throughput to relate setting-mean throughput to the XTREME "
                 f"gain{_frontier_words(analysis)}.")
-    parts = [f"{row['arm']}: {_correlation_words(row)} over {int(row['n_settings'])} settings"
-             for _, row in rows.iterrows()]
+    parts = [f"{row['arm']}: {_correlation_words(row)}" for _, row in rows.iterrows()]
     return ("Setting-mean intermediate throughput (examples/s) against setting-mean XTREME gain — "
             + "; ".join(parts) + f" — is confounded with batch size ({_speedup_words(analysis)}), so it "
             f"describes the grid, not speed itself{_frontier_words(analysis)}.")

@@ -40,7 +40,8 @@ def effects_section(analysis: StudyAnalysis) -> Section:
 def efficiency_section(analysis: StudyAnalysis) -> Section:
     intro = Paragraph(
         "Throughput is compared across settings: each setting's mean examples/s against its mean XTREME gain "
-        "(n = settings), with a CI from resampling whole seeds. Across settings throughput is mostly batch size, so "
+        "(n = settings; t-test p and Fisher z interval, the interval from two seeds on; seed noise in the setting "
+        "means pulls r towards 0). Across settings throughput is mostly batch size, so "
         "this association is confounded with batch size. The frontier shows the best mean gain reachable within a "
         "budget of intermediate device-hours, and which setting gives it; it starts at the baseline (no "
         "intermediate phase: 0 device-hours, gain 0), so a setting that loses points is on it at no budget.")
@@ -153,7 +154,8 @@ def method_section(analysis: StudyAnalysis) -> Section:
         "Holm's adjustment within each family: the XTREME gain of every intermediate task; every intermediate × "
         "target cell; every batch-size and learning-rate slope; the setting-level correlations; the within-setting "
         "correlations. 'survives' means adjusted p < 0.05.",
-        f"Setting-level correlation CIs resample whole seeds ({analysis.n_resamples} resamples, percentile); "
+        "Setting-level correlations: Pearson r over setting means, t-test p and Fisher z CI on n = settings (what a "
+        "seed shares with all its settings, its baseline or a slow day, cancels in r); "
         f"within-setting correlations and the oracle gap use trial-level bootstrap and permutation tests "
         f"({analysis.n_resamples} resamples) and are sanity checks only.",
     ))])

@@ -34,7 +34,7 @@ def correlation_table(correlations: pd.DataFrame) -> pd.DataFrame:
 def setting_correlation_table(correlations: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "arm": correlations["arm"], "throughput": correlations["measure"].map(MEASURE_LABELS),
-        "Pearson r [95% CI, seeds resampled]": fmt.ci_column(correlations, "estimate", signed=False),
+        "Pearson r [95% CI, Fisher z over settings]": fmt.ci_column(correlations, "estimate", signed=False),
         **_adjusted_columns(correlations), "settings": correlations["n_settings"], "seeds": correlations["n_seeds"]})
 
 
