@@ -29,6 +29,7 @@ from xstilts.analysis.normalise import normalised_throughput
 # raw examples/s from a busy day are not comparable with a quiet day's; these are.
 NORMALISED_COLUMNS = ("examples_per_s_at_reference", "mfu")
 from xstilts.analysis.ols import NotEstimableError, fit_ols
+from xstilts.analysis.seeds import seed_estimate
 
 RAW = "raw"
 PARTIAL = "partial, log-scale settings"
@@ -77,22 +78,31 @@ def throughput_gain_correlations(trials: pd.DataFrame, *, n_resamples: int = DEF
     return pd.DataFrame(records)
 
 
-def batch_speedup(trials: pd.DataFrame) -> Estimate | None:
-    """How many times faster (examples/s) a run got per doubling of batch size, at fixed
-    learning rate and task: 2 ** slope of log2(examples/s) on log2(batch size), with its CI.
-
-    None when batch size does not vary or the fit is not identified.
-    """
-    usable = trials[np.isfinite(trials["examples_per_s"]) & (trials["examples_per_s"] > 0)]
-    design = setting_columns(usable, include_task=True)
+def _log2_speedup_slope(rows: pd.DataFrame) -> float | None:
+    """Slope of log2(examples/s) on log2(batch size), task and learning rate held, in one seed's
+    trials; None when batch size does not vary there or the fit is not identified."""
+    design = setting_columns(rows, include_task=True)
     if "log2_batch_size" not in design.columns:
         return None
     try:
-        fit = fit_ols(design, np.log2(usable["examples_per_s"].to_numpy(float)))
+        fit = fit_ols(design, np.log2(rows["examples_per_s"].to_numpy(float)))
     except NotEstimableError:
         return None
-    slope = fit.coefficients.set_index("term").loc["log2_batch_size"]
-    return Estimate(2 ** slope["estimate"], 2 ** slope["ci_low"], 2 ** slope["ci_high"], fit.n)
+    return float(fit.coefficients.set_index("term").loc["log2_batch_size", "estimate"])
+
+
+def batch_speedup(trials: pd.DataFrame) -> Estimate | None:
+    """How many times faster (examples/s) a run got per doubling of batch size, at fixed learning
+    rate and task: 2 ** the slope fitted within each seed, with a t interval over seeds (the seed
+    is the unit of replication: a seed's trials share its days' machine load). None when no
+    seed's fit is identified."""
+    usable = trials[np.isfinite(trials["examples_per_s"]) & (trials["examples_per_s"] > 0)]
+    slopes = [slope for _, rows in usable.groupby("seed", sort=True)
+              if (slope := _log2_speedup_slope(rows)) is not None]
+    if not slopes:
+        return None
+    estimate = seed_estimate(slopes)
+    return Estimate(2 ** estimate.mean, 2 ** estimate.ci_low, 2 ** estimate.ci_high, estimate.n_seeds)
 
 
 SETTING_KEYS = ["intermediate_task", "batch_size", "learning_rate", "target_settings"]

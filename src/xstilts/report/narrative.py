@@ -115,7 +115,7 @@ def _speedup_words(analysis: StudyAnalysis) -> str:
     if analysis.n_seeds < 2:  # one seed claims no interval
         return f"examples/s ×{fmt.number(speedup.value)} per doubling of the batch size"
     return (f"examples/s ×{fmt.with_ci(speedup.value, speedup.ci_low, speedup.ci_high)} per doubling of the "
-            "batch size, OLS over trials")
+            "batch size, fitted within each seed, t over seeds")
 
 
 def best_task_answer(analysis: StudyAnalysis) -> str:
