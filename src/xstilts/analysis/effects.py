@@ -49,17 +49,18 @@ def grid_effects(gains: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(tables, ignore_index=True).rename(columns={"mean": "mean_gain", "n_seeds": "n_with_gain"})
 
 
-def main_effects(gains: pd.DataFrame) -> OlsFit:
-    """OLS of XTREME gain on log2(batch size), log10(learning rate) and task (one-hot), over the
-    trials given (pass one arm's trials: the arms differ in what batch size changes)."""
+def main_effects(gains: pd.DataFrame, response: str = "xtreme_gain") -> OlsFit:
+    """OLS of ``response`` (XTREME gain unless told) on log2(batch size), log10(learning rate) and
+    task (one-hot), over the trials given (pass one arm's trials: the arms differ in what batch
+    size changes)."""
     design = setting_columns(gains, include_task=True)
-    return fit_ols(design, gains["xtreme_gain"])
+    return fit_ols(design, gains[response])
 
 
-def _seed_coefficients(rows: pd.DataFrame) -> dict[str, float]:
+def seed_coefficients(rows: pd.DataFrame, response: str = "xtreme_gain") -> dict[str, float]:
     """Each slope term of the main-effects fit within one seed's trials ({} if not estimable)."""
     try:
-        table = main_effects(rows).coefficients.set_index("term")["estimate"]
+        table = main_effects(rows, response).coefficients.set_index("term")["estimate"]
     except NotEstimableError:
         return {}
     return {term: float(table[term]) for term in SLOPE_TERMS if term in table.index}
@@ -70,7 +71,7 @@ def seed_slopes(gains: pd.DataFrame) -> pd.DataFrame:
     then t over seeds), with ``n_seeds_not_estimable`` for seeds whose own fit failed."""
     records = []
     for arm, rows in gains.dropna(subset=["xtreme_gain"]).groupby("arm", sort=True):
-        per_seed = [_seed_coefficients(seed_rows) for _, seed_rows in rows.groupby("seed", sort=True)]
+        per_seed = [seed_coefficients(seed_rows) for _, seed_rows in rows.groupby("seed", sort=True)]
         for term in SLOPE_TERMS:
             values = [fit[term] for fit in per_seed if term in fit]
             if not values:

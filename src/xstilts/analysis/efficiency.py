@@ -22,14 +22,14 @@ import pandas as pd
 from xstilts.analysis.bootstrap import DEFAULT_RESAMPLES, Estimate
 from xstilts.analysis.correlation import Correlation, correlate, partial_correlation
 from xstilts.analysis.design import setting_columns
+from xstilts.analysis.effects import seed_coefficients
 from xstilts.analysis.frame import ALL_TASKS, THROUGHPUT_COLUMNS
 from xstilts.analysis.normalise import normalised_throughput
+from xstilts.analysis.seeds import seed_estimate
 
 # Throughput corrected for the machine's speed (the matmul probe at each phase's start and end):
 # raw examples/s from a busy day are not comparable with a quiet day's; these are.
 NORMALISED_COLUMNS = ("examples_per_s_at_reference", "mfu")
-from xstilts.analysis.ols import NotEstimableError, fit_ols
-from xstilts.analysis.seeds import seed_estimate
 
 RAW = "raw"
 PARTIAL = "partial, log-scale settings"
@@ -78,27 +78,15 @@ def throughput_gain_correlations(trials: pd.DataFrame, *, n_resamples: int = DEF
     return pd.DataFrame(records)
 
 
-def _log2_speedup_slope(rows: pd.DataFrame) -> float | None:
-    """Slope of log2(examples/s) on log2(batch size), task and learning rate held, in one seed's
-    trials; None when batch size does not vary there or the fit is not identified."""
-    design = setting_columns(rows, include_task=True)
-    if "log2_batch_size" not in design.columns:
-        return None
-    try:
-        fit = fit_ols(design, np.log2(rows["examples_per_s"].to_numpy(float)))
-    except NotEstimableError:
-        return None
-    return float(fit.coefficients.set_index("term").loc["log2_batch_size", "estimate"])
-
-
 def batch_speedup(trials: pd.DataFrame) -> Estimate | None:
     """How many times faster (examples/s) a run got per doubling of batch size, at fixed learning
     rate and task: 2 ** the slope fitted within each seed, with a t interval over seeds (the seed
     is the unit of replication: a seed's trials share its days' machine load). None when no
     seed's fit is identified."""
     usable = trials[np.isfinite(trials["examples_per_s"]) & (trials["examples_per_s"] > 0)]
-    slopes = [slope for _, rows in usable.groupby("seed", sort=True)
-              if (slope := _log2_speedup_slope(rows)) is not None]
+    usable = usable.assign(log2_examples_per_s=np.log2(usable["examples_per_s"].to_numpy(float)))
+    per_seed = [seed_coefficients(rows, "log2_examples_per_s") for _, rows in usable.groupby("seed", sort=True)]
+    slopes = [fit["log2_batch_size"] for fit in per_seed if "log2_batch_size" in fit]
     if not slopes:
         return None
     estimate = seed_estimate(slopes)
