@@ -39,3 +39,23 @@ def test_batch_size_effect_is_estimated_in_each_arm_separately():
     assert (slopes["n_seeds"] == 5).all() and slopes["survives"].all()
     assert set(analysis.regressions) == {FIXED_EPOCHS, FIXED_STEPS}
     assert set(analysis.grid["arm"]) == {FIXED_EPOCHS, FIXED_STEPS}
+
+
+def test_a_fixed_steps_arm_at_two_batch_sizes_and_one_learning_rate_gets_its_slope():
+    # The full study's arm: each seed has one trial at batch 8 and one at 32, so its slope is
+    # exactly identified; the interval comes from the spread over seeds.
+    kwargs = dict(seeds=(0, 1, 2, 3, 4), learning_rates=(1e-5, 3e-5), batch_sizes=(8, 16, 32))
+    epochs = synthetic_results_frame(SyntheticTruth(task_effects={"mnli": 1.0}, gain_per_log2_batch=0.0,
+                                                    gain_noise_sd=0.2), rng_seed=1, **kwargs)
+    steps = synthetic_results_frame(SyntheticTruth(task_effects={"mnli": 1.0}, gain_per_log2_batch=-1.0,
+                                                   gain_noise_sd=0.2), rng_seed=2, seeds=(0, 1, 2, 3, 4),
+                                    learning_rates=(1e-5,), batch_sizes=(8, 32))
+    steps = steps[steps["intermediate_task"] != "none"].assign(trial_id=lambda f: "steps-" + f["trial_id"],
+                                                                 max_steps=63)
+    analysis = analyse_study(pd.concat([epochs.assign(max_steps=np.nan), steps], ignore_index=True), n_resamples=50)
+    slopes = analysis.slopes.set_index(["arm", "term"])
+    assert (FIXED_STEPS, "log10_learning_rate") not in slopes.index  # one learning rate: nothing to fit
+    steps_slope = slopes.loc[(FIXED_STEPS, "log2_batch_size")]
+    assert steps_slope["mean"] == pytest.approx(-1.0, abs=0.3)
+    assert steps_slope["n_seeds"] == 5 and steps_slope["n_seeds_not_estimable"] == 0
+    assert steps_slope["ci_high"] < 0 and steps_slope["family_size"] == 3

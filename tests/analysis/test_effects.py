@@ -7,7 +7,7 @@ from xstilts.analysis.effects import grid_effects, main_effects, status_counts
 from xstilts.analysis.frame import ALL_TASKS, trial_table
 from synthetic_frames import SyntheticTruth, synthetic_results_frame
 from xstilts.analysis.gains import cell_gains, trial_gains
-from xstilts.analysis.ols import NotEstimableError, fit_ols
+from xstilts.analysis.ols import NotEstimableError, fit_ols, ols_estimates
 
 
 def english_dev_gains(frame):
@@ -50,7 +50,16 @@ def test_collinear_terms_are_not_estimable():
     with pytest.raises(NotEstimableError, match="collinear"):
         fit_ols(pd.DataFrame({"a": x, "b": 2 * x}), x)
     with pytest.raises(NotEstimableError, match="cannot identify"):
+        ols_estimates(pd.DataFrame({"a": x[:1]}), x[:1])
+    with pytest.raises(NotEstimableError, match="no degree of freedom"):
         fit_ols(pd.DataFrame({"a": x[:2]}), x[:2])
+
+
+def test_an_exactly_identified_fit_still_gives_its_coefficients():
+    # Two batch sizes in one seed: the seed's slope is the difference over the log2 step.
+    estimates = ols_estimates(pd.DataFrame({"log2_batch_size": [3.0, 5.0]}), [1.0, 0.0])
+    assert estimates["log2_batch_size"] == pytest.approx(-0.5)
+    assert estimates["intercept"] == pytest.approx(2.5)
 
 
 def test_single_level_settings_are_left_out_of_the_regression():

@@ -14,7 +14,7 @@ import pandas as pd
 
 from xstilts.analysis.design import setting_columns
 from xstilts.analysis.frame import ALL_TASKS, BASELINE_TASK, STATUSES
-from xstilts.analysis.ols import NotEstimableError, OlsFit, fit_ols
+from xstilts.analysis.ols import NotEstimableError, OlsFit, fit_ols, ols_estimates
 from xstilts.analysis.seeds import SEED_STAT_COLUMNS, seed_estimate, seed_table
 
 GRID = ["arm", "intermediate_task", "batch_size", "learning_rate"]
@@ -58,9 +58,13 @@ def main_effects(gains: pd.DataFrame, response: str = "xtreme_gain") -> OlsFit:
 
 
 def seed_coefficients(rows: pd.DataFrame, response: str = "xtreme_gain") -> dict[str, float]:
-    """Each slope term of the main-effects fit within one seed's trials ({} if not estimable)."""
+    """Each slope term of the main-effects fit within one seed's trials ({} if not identified).
+
+    Point estimates only: the interval comes from their spread over seeds, so a seed whose
+    trials identify the slopes exactly (a fixed-steps arm at two batch sizes) still counts."""
+    design = setting_columns(rows, include_task=True)
     try:
-        table = main_effects(rows, response).coefficients.set_index("term")["estimate"]
+        table = ols_estimates(design, rows[response])
     except NotEstimableError:
         return {}
     return {term: float(table[term]) for term in SLOPE_TERMS if term in table.index}

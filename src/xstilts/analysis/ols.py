@@ -26,16 +26,35 @@ class OlsFit:
     df_resid: int
 
 
-def fit_ols(design: pd.DataFrame, response) -> OlsFit:
-    """Fit ``response ~ intercept + design``; raise NotEstimableError when it is not identified."""
-    y = np.asarray(response, dtype=float)
+def _identified(design: pd.DataFrame, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The design with its intercept column and the least-squares coefficients; NotEstimableError
+    when the rows cannot identify them (fewer rows than coefficients, or collinear terms)."""
     x = np.column_stack([np.ones(len(y)), design.to_numpy(float)])
     n, p = x.shape
-    if n <= p:
+    if n < p:
         raise NotEstimableError(f"{n} observations cannot identify {p} coefficient(s)")
     if np.linalg.matrix_rank(x) < p:
         raise NotEstimableError(f"the terms {', '.join(design.columns)} are collinear (settings confounded)")
     beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    return x, beta
+
+
+def ols_estimates(design: pd.DataFrame, response) -> pd.Series:
+    """The coefficients of ``response ~ intercept + design``, by term, without standard errors:
+    an exactly identified fit counts (two batch sizes in one seed give that seed's slope), since
+    the uncertainty comes from elsewhere, e.g. the spread of the estimate over seeds."""
+    _, beta = _identified(design, np.asarray(response, dtype=float))
+    return pd.Series(beta, index=["intercept", *design.columns])
+
+
+def fit_ols(design: pd.DataFrame, response) -> OlsFit:
+    """Fit ``response ~ intercept + design``; raise NotEstimableError when it is not identified
+    or leaves no residual degree of freedom for the standard errors."""
+    y = np.asarray(response, dtype=float)
+    x, beta = _identified(design, y)
+    n, p = x.shape
+    if n == p:
+        raise NotEstimableError(f"{n} observations leave no degree of freedom for {p} coefficient(s)")
     residuals = y - x @ beta
     df_resid = n - p
     sigma2 = residuals @ residuals / df_resid

@@ -75,7 +75,8 @@ def grid_heatmap(grid: pd.DataFrame, task: str, arm: str) -> Figure:
     values = rows.pivot(index="batch", columns="lr", values="mean_gain").reindex(**order)
     notes = (rows.assign(note=rows.apply(_grid_note, axis=1))
              .pivot(index="batch", columns="lr", values="note").reindex(**order).fillna("no trials"))
-    figure = Figure(figsize=(1.6 * len(order["columns"]) + 2.2, 0.8 * len(order["index"]) + 1.4))
+    # At least 6 inches wide: a one-column grid (a fixed-steps arm at one LR) still fits its title.
+    figure = Figure(figsize=(max(6.0, 1.6 * len(order["columns"]) + 2.2), 0.8 * len(order["index"]) + 1.4))
     ax = figure.add_subplot()
     _heatmap(ax, values, notes, f"Mean XTREME gain, intermediate task {task} ({arm})")
     ax.set_xlabel("learning rate")
