@@ -53,8 +53,12 @@ def main_effects(gains: pd.DataFrame, response: str = "xtreme_gain") -> OlsFit:
     """OLS of ``response`` (XTREME gain unless told) on log2(batch size), log10(learning rate) and
     task (one-hot), over the trials given (pass one arm's trials: the arms differ in what batch
     size changes)."""
-    design = setting_columns(gains, include_task=True)
-    return fit_ols(design, gains[response])
+    return fit_ols(_main_effects_design(gains), gains[response])
+
+
+def _main_effects_design(gains: pd.DataFrame) -> pd.DataFrame:
+    """One design for the pooled fit and the per-seed slopes, so both estimate the same terms."""
+    return setting_columns(gains, include_task=True)
 
 
 def seed_coefficients(rows: pd.DataFrame, response: str = "xtreme_gain") -> dict[str, float]:
@@ -62,9 +66,8 @@ def seed_coefficients(rows: pd.DataFrame, response: str = "xtreme_gain") -> dict
 
     Point estimates only: the interval comes from their spread over seeds, so a seed whose
     trials identify the slopes exactly (a fixed-steps arm at two batch sizes) still counts."""
-    design = setting_columns(rows, include_task=True)
     try:
-        table = ols_estimates(design, rows[response])
+        table = ols_estimates(_main_effects_design(rows), rows[response])
     except NotEstimableError:
         return {}
     return {term: float(table[term]) for term in SLOPE_TERMS if term in table.index}
