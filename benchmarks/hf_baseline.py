@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 from transformers import (
     DataCollatorForTokenClassification,
@@ -25,6 +26,7 @@ from transformers import (
 )
 
 from benchmarks.workloads import Geometry
+from xstilts.train.flops import encoder_shape
 
 LEARNING_RATE = 2e-5
 WEIGHT_DECAY = 0.01
@@ -113,3 +115,27 @@ def trainer_predictor(model: torch.nn.Module, batch_size: int, output_dir: Path)
     trainer = Trainer(model=model, args=args, data_collator=default_data_collator)
     trainer.remove_callback(PrinterCallback)
     return trainer
+
+
+def trainer_flops_per_example(model: torch.nn.Module, rows: Sequence[dict], collator: Callable, batch_size: int,
+                              training: bool, draws: int = 400, seed: int = 0) -> float:
+    """Model FLOPs per example of what the Trainer side computes: each row costs as much as the
+    padded width of its batch. Batches are drawn at random as Trainer's sampler draws them
+    (the mean over ``draws`` batches); for rows padded to the maximum length up front every batch
+    has the same width, so the draw does not matter."""
+    shape, generator = encoder_shape(model), np.random.default_rng(seed)
+    total = 0.0
+    for _ in range(draws):
+        picked = generator.choice(len(rows), size=min(batch_size, len(rows)), replace=False)
+        width = collator([rows[int(i)] for i in picked])["input_ids"].shape[1]
+        total += shape.sequence_flops([width] * len(picked), training=training)
+    return total / (draws * min(batch_size, len(rows)))
+
+
+def work_ceiling(trainer_flops: float, real_flops: float) -> tuple[float, str]:
+    """The Trainer side's model FLOPs per example over those of the real tokens alone: the speed-up a
+    side with no padding at all gets from padding less, everything else equal (the rest must
+    come from cheaper kernels or steps). The number and the sentence the figures print."""
+    ratio = trainer_flops / real_flops
+    return ratio, (f"work ceiling {ratio:.2f}× (Trainer's model FLOPs of its padded batches / those of the real "
+                   f"tokens: what padding alone can buy)")

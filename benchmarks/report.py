@@ -33,8 +33,9 @@ COLUMNS = (
 
 SUMMARY_START = "<!-- summary: regenerated from the log by benchmarks/report.py on every run; edits are lost -->"
 SUMMARY_END = "<!-- end of summary -->"
-SUMMARY_COLUMNS = ("figure", "latest", "spread (min–max)", "target", "result", "MFU", "date", "command")
+SUMMARY_COLUMNS = ("figure", "latest", "spread (min–max)", "target", "result", "MFU", "work ceiling", "date", "command")
 MFU_PATTERN = re.compile(r"MFU \(median[^)]*\) ([^;|]+)")
+CEILING_PATTERN = re.compile(r"work ceiling ([0-9.]+×)")  # benchmarks.hf_baseline.work_ceiling
 
 HEADER = """# Benchmarks
 
@@ -154,13 +155,16 @@ def summary_table(lines: list[str]) -> str:
             latest[row["figure"]] = row  # later rows are newer
     rows = []
     for name, row in latest.items():
-        found = MFU_PATTERN.search(row["setup"])
+        found, ceiling = MFU_PATTERN.search(row["setup"]), CEILING_PATTERN.search(row["setup"])
         cells = (name, row["ratio"], row["spread (min–max)"], row["target"], row["result"],
-                 found.group(1).strip() if found else "—", row["date"], row["command"])
+                 found.group(1).strip() if found else "—", ceiling.group(1) if ceiling else "—",
+                 row["date"], row["command"])
         rows.append("| " + " | ".join(cells) + " |")
     head = "| " + " | ".join(SUMMARY_COLUMNS) + " |\n|" + "---|" * len(SUMMARY_COLUMNS)
     intro = ("## Summary\n\nThe latest row of every figure in the log below (MFU: model FLOPs utilisation "
-             "of each side, `benchmarks/mfu.py`; — where the row predates it).\n")
+             "of each side, `benchmarks/mfu.py`; — where the row predates it; work ceiling: the Trainer "
+             "side's model FLOPs over those of the real tokens, the most a side that pads nothing gains "
+             "from padding alone, `benchmarks/hf_baseline.py`).\n")
     return "\n".join([SUMMARY_START, intro, head, *rows, SUMMARY_END])
 
 

@@ -28,8 +28,10 @@ from benchmarks.hf_baseline import (
     MAX_GRAD_NORM,
     PADDING_POLICIES,
     WEIGHT_DECAY,
+    trainer_flops_per_example,
     trainer_inputs,
     trainer_step_times,
+    work_ceiling,
 )
 from benchmarks.mfu import PeakWindow, mean_training_flops, mfu, mfu_sentence
 from benchmarks.stats import FigureResult, Target, paired_ratios, summarize
@@ -50,7 +52,7 @@ from xstilts.train.outcome import TrainOutcome
 from xstilts.train.settings import TrainSettings
 
 THROUGHPUT_TASKS = ("pawsx", "panx")
-THROUGHPUT_TARGET = Target(">=", 1.5)
+THROUGHPUT_TARGET = Target(">=", 2.0)  # issue 21 raised it from issue 9's 1.5x
 OVERHEAD_TASK = "pawsx"
 OVERHEAD_TARGET = Target("<=", 1.05)
 
@@ -193,8 +195,10 @@ def throughput_figure(work: Workload, geometry: Geometry, repetitions: int, bf16
     window.end()
     ours, theirs = [r["xstilts"] for r in rates], [r["trainer"] for r in rates]
     # Both sides draw their examples from the whole set: the mean cost of one is the expected cost.
-    mfus = _median_mfu({"xstilts": ours, "Trainer": theirs}, mean_training_flops(work.model, work.features.lengths()),
-                       window)
+    real_flops = mean_training_flops(work.model, work.features.lengths())
+    mfus = _median_mfu({"xstilts": ours, "Trainer": theirs}, real_flops, window)
+    ceiling, ceiling_text = work_ceiling(
+        trainer_flops_per_example(work.model, *work.trainer_data, geometry.micro_batch_size, training=True), real_flops)
     setup = (
         f"examples/s: xstilts train() (length-grouped batches, dynamic padding, micro-batches of a step merged "
         f"up to {geometry.micro_batch_size}×{work.max_length} padded tokens) vs HF Trainer "
@@ -205,7 +209,7 @@ def throughput_figure(work: Workload, geometry: Geometry, repetitions: int, bf16
         f"{torch.get_num_threads()} threads; "
         f"{'both sides bf16 autocast' if bf16 else 'both sides fp32'}; "
         f"median examples/s xstilts {np.median(ours):.1f}, Trainer {np.median(theirs):.1f}; "
-        f"{mfu_sentence(mfus, [window])}"
+        f"{mfu_sentence(mfus, [window])}; {ceiling_text}"
     )
     return FigureResult(
         name=f"training throughput vs Trainer — {work.task}, {work.encoder}{', bf16' if bf16 else ''}",
@@ -213,7 +217,7 @@ def throughput_figure(work: Workload, geometry: Geometry, repetitions: int, bf16
         unit="x",
         target=THROUGHPUT_TARGET,
         setup=setup,
-        details={"xstilts_examples_per_s": ours, "trainer_examples_per_s": theirs},
+        details={"xstilts_examples_per_s": ours, "trainer_examples_per_s": theirs, "work_ceiling": ceiling},
         mfu=mfus,
     )
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from transformers import default_data_collator
 
-from benchmarks.hf_baseline import padded_to_max_length, trainer_predictor
+from benchmarks.hf_baseline import padded_to_max_length, trainer_flops_per_example, trainer_predictor, work_ceiling
 from benchmarks.mfu import PeakWindow, forward_flops, mfu, mfu_sentence
 from benchmarks.stats import FigureResult, Target, paired_ratios, summarize
 from benchmarks.timing import run_interleaved, timed
@@ -66,14 +67,18 @@ def agreement(first: dict[str, list], second: dict[str, list]) -> float:
     return sum(a == b for a, b in pairs) / len(pairs)
 
 
-def _timed_runs(scale: Scale, model, tokenizer, sets: dict) -> list[dict]:
-    """Per repetition: {side: (seconds, predictions by language)}."""
-    labels = get_task(ZERO_SHOT_TASK).labels
-    batch, pad_id = scale.eval_batch_size, tokenizer.pad_token_id
-    padded = {
+def trainer_rows(tokenizer, sets: dict) -> dict[str, list[dict]]:
+    """Each language's rows as run_xnli feeds Trainer.predict: padded to the maximum length."""
+    return {
         lang: padded_to_max_length([without_labels(fs[i]) for i in range(len(fs))], tokenizer, MAX_LENGTH)
         for lang, fs in sets.items()
     }
+
+
+def _timed_runs(scale: Scale, model, tokenizer, sets: dict, padded: dict[str, list[dict]]) -> list[dict]:
+    """Per repetition: {side: (seconds, predictions by language)}."""
+    labels = get_task(ZERO_SHOT_TASK).labels
+    batch, pad_id = scale.eval_batch_size, tokenizer.pad_token_id
 
     def ours() -> dict:  # the pipeline's zero-shot pass: every language sorted and batched together
         return predict_pooled(model, sets, labels, pad_id, batch)
@@ -95,12 +100,17 @@ def zero_shot_figure(scale: Scale, encoder: str, lines: int) -> FigureResult:
     tokenizer = load_tokenizer(directory)
     model = task_model(directory, "pair_classification", len(get_task(ZERO_SHOT_TASK).labels))
     sets = language_features(tokenizer, lines)
+    padded = trainer_rows(tokenizer, sets)
     window = PeakWindow.start("fp32")  # both sides predict in fp32
-    runs = _timed_runs(scale, model, tokenizer, sets)
+    runs = _timed_runs(scale, model, tokenizer, sets, padded)
     window.end()
     ours_s, theirs_s = [r["xstilts"][0] for r in runs], [r["trainer"][0] for r in runs]
-    mfus = _median_mfu({"xstilts": ours_s, "Trainer": theirs_s}, set_forward_flops(model, sets),
-                       {"xstilts": window, "Trainer": window})
+    real_flops = set_forward_flops(model, sets)
+    mfus = _median_mfu({"xstilts": ours_s, "Trainer": theirs_s}, real_flops, {"xstilts": window, "Trainer": window})
+    all_rows = [row for rows in padded.values() for row in rows]
+    ceiling, ceiling_text = work_ceiling(
+        trainer_flops_per_example(model, all_rows, default_data_collator, scale.eval_batch_size, training=False),
+        real_flops / len(all_rows))
     setup = (
         f"seconds for all {len(sets)} languages (first {lines} {ZERO_SHOT_SPLIT} lines each), "
         f"Trainer.predict per language (rows padded to {MAX_LENGTH} as run_xnli) / xstilts predict_pooled "
@@ -108,7 +118,7 @@ def zero_shot_figure(scale: Scale, encoder: str, lines: int) -> FigureResult:
         f"{ENCODER_NAMES[encoder]}; {torch.get_num_threads()} threads; "
         f"median s xstilts {np.median(ours_s):.2f}, Trainer {np.median(theirs_s):.2f}; "
         f"predictions agree on {100 * agreement(runs[0]['xstilts'][1], runs[0]['trainer'][1]):.1f} %; "
-        f"{mfu_sentence(mfus, [window])}"
+        f"{mfu_sentence(mfus, [window])}; {ceiling_text}"
     )
     return FigureResult(
         name=f"zero-shot evaluation vs Trainer.predict — {ZERO_SHOT_TASK} ({len(sets)} languages × {lines}), {encoder}",
@@ -116,7 +126,7 @@ def zero_shot_figure(scale: Scale, encoder: str, lines: int) -> FigureResult:
         unit="x",
         target=ZERO_SHOT_TARGET,
         setup=setup,
-        details={"xstilts_s": ours_s, "trainer_s": theirs_s},
+        details={"xstilts_s": ours_s, "trainer_s": theirs_s, "work_ceiling": ceiling},
         mfu=mfus,
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from benchmarks.hf_baseline import work_ceiling
 from benchmarks.mfu import format_mfu
 from benchmarks.report import (
     COLUMNS,
@@ -101,11 +102,12 @@ def test_summary_opens_the_file_with_the_latest_row_of_each_figure_and_its_mfu(t
     mfu = format_mfu({"xstilts": 0.031, "Trainer": 0.012})
     append_rows(path, RUN, [_figure(), _figure(name="eval", spread=summarize([1.2] * 5))])
     later = RunInfo("2026-02-01 00:00 UTC", "Some CPU", "torch 2.x", "python -m benchmarks.run")
-    append_rows(path, later, [_figure(spread=summarize([2.6] * 5), setup=f"batch 32; MFU (median; x) {mfu}; probe")])
+    ceiling = work_ceiling(2.5e9, 1.0e9)[1]
+    append_rows(path, later, [_figure(spread=summarize([2.6] * 5), setup=f"batch 32; MFU (median; x) {mfu}; probe; {ceiling}")])
     rows = _summary_rows(path)
     assert [row[0] for row in rows] == ["training throughput — pawsx", "eval"]
-    assert rows[0][1:6] == ["2.60×", "2.60× – 2.60× (n=5)", "≥ 1.50×", "pass", "xstilts 3.1 %, Trainer 1.2 %"]
-    assert rows[0][6] == "2026-02-01 00:00 UTC" and rows[1][5] == "—" and rows[1][4] == "fail"
+    assert rows[0][1:7] == ["2.60×", "2.60× – 2.60× (n=5)", "≥ 1.50×", "pass", "xstilts 3.1 %, Trainer 1.2 %", "2.50×"]
+    assert rows[0][7] == "2026-02-01 00:00 UTC" and rows[1][5] == rows[1][6] == "—" and rows[1][4] == "fail"
     assert path.read_text(encoding="utf-8").count(SUMMARY_START) == 1  # regenerated in place
 
 
