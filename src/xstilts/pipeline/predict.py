@@ -14,7 +14,6 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 from accelerate.utils import send_to_device
-from torch.func import functional_call
 
 from xstilts.data.examples import Example
 from xstilts.features.batching import length_grouped_batches
@@ -55,7 +54,9 @@ def pooled_model_outputs(model: torch.nn.Module, feature_sets: dict[str, Feature
     outputs = {key: {name: [None] * len(fs) for name in names} for key, fs in feature_sets.items()}
     device = next(model.parameters()).device
     frozen = frozen_compile and _cpu_bf16_autocast(device)
-    with _frozen_compiled(model) if frozen else contextlib.nullcontext(_weights_cast_once(model, device)) as forward:
+    # No cast of the weights here: under the autocast region the caller opens, autocast casts each
+    # trainable weight once and reuses it for every batch (it caches casts of leaves requiring grad).
+    with _frozen_compiled(model) if frozen else contextlib.nullcontext(model) as forward:
         # Row batches, not token budgets: batches of many short rows measured 3-14 % slower in CPU
         # time for e5-small (activations outgrow the caches), though faster for tiny models.
         for batch_rows in length_grouped_batches(lengths, batch_size, shuffle=False):
@@ -90,19 +91,6 @@ def _frozen_compiled(model: torch.nn.Module) -> Iterator[Callable[..., Any]]:
         yield forward
     finally:
         torch._dynamo.reset()
-
-
-def _weights_cast_once(model: torch.nn.Module, device: torch.device) -> Callable[..., Any]:
-    """The model's forward; under CPU bf16 autocast, with its linear layers' weights cast to bf16
-    once per call instead of once per batch (BENCHMARKS.md: 1.05x in CPU time at equal logits).
-    Autocast would cast them to exactly these values, and leaves bf16 tensors as they are, so
-    every output is bit-identical."""
-    if not _cpu_bf16_autocast(device):
-        return model
-    weights = {f"{name}.{key}": value.detach().to(torch.bfloat16)
-               for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)
-               for key, value in module.named_parameters(recurse=False)}
-    return lambda **batch: functional_call(model, weights, args=(), kwargs=batch)
 
 
 _TARGETS = ("labels", "start_positions", "end_positions")
